@@ -1,0 +1,1 @@
+"""What every tool shares, whatever the provider: addressing, schemas, records, cursors."""

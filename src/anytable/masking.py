@@ -1,0 +1,127 @@
+"""The one place where secrets are masked.
+
+Every secret the server knows (app secrets, API keys, access tokens as they are fetched) is
+registered here. ``scrub`` replaces any registered secret in a text by its mask (first 4
+characters and ``****``); tool results, tool errors and every log line (tracebacks included) pass
+through it before they leave the process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+import traceback
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+MASK_SUFFIX = "****"
+_MIN_SECRET_LEN = 6  # shorter strings would mask ordinary words; real secrets are much longer
+
+# Query parameters and JSON keys that carry secrets even when we have not registered the value
+# (e.g. an access token echoed back by a proxy in an error page).
+_SECRET_PARAM = re.compile(
+    r"(?i)(appsecret|app_secret|client_secret|access_token|accesstoken|api_key|apikey|"
+    r"tenant_access_token|x-acs-dingtalk-access-token|authorization)"
+    r"(\"?\s*[:=]\s*\"?(?:Bearer\s+)?)([A-Za-z0-9._\-+/=]{6,})"
+)
+
+
+def mask(secret: str | None) -> str:
+    """``abcd****``: at most the first 4 characters of a secret, never more."""
+    if not secret:
+        return ""
+    return secret[:4] + MASK_SUFFIX
+
+
+class SecretRegistry:
+    """Process-wide set of secret strings to scrub from everything that leaves the server."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+
+    def add(self, *secrets: str | None) -> None:
+        with self._lock:
+            changed = False
+            for secret in secrets:
+                if secret and len(secret) >= _MIN_SECRET_LEN and secret not in self._secrets:
+                    self._secrets.add(secret)
+                    changed = True
+            if changed:
+                ordered = sorted(self._secrets, key=len, reverse=True)
+                self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._secrets.clear()
+            self._pattern = None
+
+    def scrub(self, text: str) -> str:
+        pattern = self._pattern
+        if pattern is not None:
+            text = pattern.sub(lambda m: mask(m.group(0)), text)
+        return _SECRET_PARAM.sub(lambda m: m.group(1) + m.group(2) + mask(m.group(3)), text)
+
+
+SECRETS = SecretRegistry()
+
+
+def scrub(text: str) -> str:
+    """Mask every known secret (and every secret-looking parameter) in ``text``."""
+    return SECRETS.scrub(text)
+
+
+def scrub_data(data: Any) -> Any:
+    """``scrub`` applied to every string inside JSON-like data (keys included)."""
+    if isinstance(data, str):
+        return scrub(data)
+    if isinstance(data, dict):
+        return {scrub(str(k)): scrub_data(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [scrub_data(v) for v in data]
+    return data
+
+
+def contains_secret(text: str, secrets: Iterable[str]) -> bool:
+    return any(s and s in text for s in secrets)
+
+
+class ScrubbingFormatter(logging.Formatter):
+    """Formats a record (message, arguments and traceback) and then masks secrets in the result."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
+
+    def formatException(self, ei: Any) -> str:
+        return scrub(super().formatException(ei))
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Log to stderr only (stdout is the MCP stream on stdio), every line scrubbed."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    # httpx logs every request URL at INFO; keep it at WARNING (URLs can carry app secrets).
+    for noisy in ("httpx", "httpcore", "mcp", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    sys.excepthook = _scrubbing_excepthook
+
+
+def _scrubbing_excepthook(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    text = "".join(traceback.format_exception(exc_type, exc, tb))
+    sys.stderr.write(scrub(text))
+
+
+def dumps_scrubbed(data: Any) -> str:
+    return scrub(json.dumps(data, ensure_ascii=False, separators=(",", ":")))

@@ -1,0 +1,196 @@
+"""The one interface every provider implements.
+
+Providers speak canonical values (``anytable.schemas.values``) and the checked filter tree
+(``anytable.schemas.filters``). Everything the tools share (resolving tables by name, checking
+values, server-side filtering and sorting, cursors, batching, progress) lives in ``anytable.core``
+and never in a provider.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+
+from anytable.errors import NotSupportedError
+from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
+from anytable.schemas.filters import Node, SortKey
+
+Record = dict[str, Any]  # {"id": str, "fields": {field name: canonical value}}
+
+
+class Capabilities(BaseModel):
+    """What a provider can do; ``list_providers`` shows it and the tools check it up front."""
+
+    tables: list[str] = ["list", "describe", "create", "update", "delete"]
+    fields: list[str] = ["create", "update", "delete"]
+    records: list[str] = ["query", "get", "create", "update", "delete"]
+    field_types: list[str] = []  # types create_table / create_field accept
+    views: bool = False
+    native_sort: bool = False  # False: sorting reads every match and sorts in the server
+    record_ids_on_create: bool = True
+    bases: bool = True  # False: the credentials name the only database (GPTBots)
+
+
+@dataclass
+class Limits:
+    page_size: int  # most records one read request returns
+    create_batch: int
+    update_batch: int
+    delete_batch: int
+    get_batch: int
+    batch_bytes: int | None = None  # most bytes of one write request body, where documented
+    serialize_writes: bool = False  # one write at a time per table (Feishu)
+
+
+@dataclass
+class PageRequest:
+    native_filter: Any  # what ``compile_filter`` returned (None: no filter)
+    sort: list[SortKey]  # only when the provider sorts natively
+    fields: list[str] | None  # field names to return (None: all)
+    view: str | None
+    page_size: int
+    token: str | None  # the provider's page token (None: first page)
+
+
+@dataclass
+class Page:
+    records: list[Record]
+    next_token: str | None
+    total: int | None = None
+
+
+@dataclass
+class CreateResult:
+    """What one create batch did: an id per input row (None where the provider gives none),
+    and the rows the provider refused, by position within the batch, with the reason."""
+
+    ids: list[str | None]
+    failed: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class CompiledFilter:
+    """A provider's native filter and whether it is exact (no server-side check needed)."""
+
+    native: Any
+    exact: bool
+
+
+class Provider(ABC):
+    id: str = ""
+    title: str = ""
+    capabilities: Capabilities = Capabilities()
+    limits: Limits = Limits(
+        page_size=100, create_batch=100, update_batch=100, delete_batch=100, get_batch=100
+    )
+    open_world: bool = True  # talks to an external service
+    base_env: str | None = None  # the variable that sets a default base (FEISHU_APP_TOKEN...)
+
+    # --------------------------------------------------------------- configuration and bases
+    def credentials(self) -> dict[str, str]:
+        """Configured credentials, masked (``abcd****``) where secret."""
+        return {}
+
+    def default_base(self) -> str | None:
+        return None
+
+    def parse_url(self, url: str) -> tuple[str, str | None, str | None] | None:
+        """(base, table, view) from a share URL of this provider, or None if it is not one."""
+        return None
+
+    async def check(self) -> str:
+        """A short line saying the configuration works (doctor); raises when it does not."""
+        return "configured"
+
+    async def aclose(self) -> None:  # noqa: B027 (optional hook)
+        """Release connections."""
+
+    # ------------------------------------------------------------------------------ tables
+    @abstractmethod
+    async def list_tables(self, base: str) -> list[TableInfo]: ...
+
+    @abstractmethod
+    async def get_schema(self, base: str, table_id: str) -> TableSchema: ...
+
+    async def create_table(self, base: str, name: str, fields: list[FieldSpec]) -> TableInfo:
+        raise self.unsupported("create_table")
+
+    async def rename_table(self, base: str, table_id: str, name: str) -> TableInfo:
+        raise self.unsupported("update_table")
+
+    async def delete_table(self, base: str, table_id: str) -> None:
+        raise self.unsupported("delete_table")
+
+    # ------------------------------------------------------------------------------ fields
+    async def create_field(self, base: str, table: TableSchema, spec: FieldSpec) -> FieldInfo:
+        raise self.unsupported("create_field")
+
+    async def update_field(
+        self, base: str, table: TableSchema, field: FieldInfo, name: str | None, options: list[str] | None
+    ) -> FieldInfo:
+        raise self.unsupported("update_field")
+
+    async def delete_field(self, base: str, table: TableSchema, field: FieldInfo) -> None:
+        raise self.unsupported("delete_field")
+
+    # ------------------------------------------------------------------------------ views
+    async def create_view(self, base: str, table: TableSchema, name: str, view_type: str) -> dict[str, Any]:
+        raise self.unsupported("create_view")
+
+    async def delete_view(self, base: str, table: TableSchema, view_id: str) -> None:
+        raise self.unsupported("delete_view")
+
+    # ------------------------------------------------------------------------------ records
+    def compile_filter(self, where: Node | None, table: TableSchema) -> CompiledFilter:
+        """The provider's native form of ``where``. Default: nothing native, all in the server."""
+        return CompiledFilter(native=None, exact=where is None)
+
+    @abstractmethod
+    async def read_page(self, base: str, table: TableSchema, request: PageRequest) -> Page: ...
+
+    @abstractmethod
+    async def get_records(self, base: str, table: TableSchema, ids: list[str]) -> list[Record]:
+        """The records among ``ids`` that exist (at most ``limits.get_batch`` ids per call)."""
+
+    @abstractmethod
+    async def create_batch(self, base: str, table: TableSchema, rows: list[dict[str, Any]]) -> CreateResult:
+        """Create one batch (at most ``limits.create_batch`` rows); idempotent under retries."""
+
+    @abstractmethod
+    async def update_batch(
+        self, base: str, table: TableSchema, rows: list[tuple[str, dict[str, Any]]]
+    ) -> None: ...
+
+    @abstractmethod
+    async def delete_batch(self, base: str, table: TableSchema, ids: list[str]) -> None: ...
+
+    # ------------------------------------------------------------------------------ helpers
+    def unsupported(self, tool: str) -> NotSupportedError:
+        return NotSupportedError(
+            f"{tool} is not supported by {self.title or self.id}: the {self.title or self.id} API has no such "
+            "operation. list_providers shows what each provider can do."
+        )
+
+    def check_field_type(self, spec: FieldSpec) -> None:
+        allowed = self.capabilities.field_types
+        if allowed and spec.type.value not in allowed:
+            raise NotSupportedError(
+                f"Field {spec.name!r}: type {spec.type.value!r} cannot be created on {self.title or self.id}; "
+                f"use one of {', '.join(allowed)}."
+            )
+
+
+__all__ = [
+    "Capabilities",
+    "CompiledFilter",
+    "CreateResult",
+    "FieldType",
+    "Limits",
+    "Page",
+    "PageRequest",
+    "Provider",
+    "Record",
+]

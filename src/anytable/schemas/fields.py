@@ -1,0 +1,127 @@
+"""Field types, field and table descriptions: the provider-neutral schema of a table."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class FieldType(StrEnum):
+    text = "text"
+    number = "number"
+    checkbox = "checkbox"
+    single_select = "single_select"
+    multi_select = "multi_select"
+    date = "date"
+    user = "user"
+    url = "url"
+    email = "email"
+    phone = "phone"
+    link = "link"
+    attachment = "attachment"
+    location = "location"
+    formula = "formula"
+    created_time = "created_time"
+    modified_time = "modified_time"
+    created_by = "created_by"
+    modified_by = "modified_by"
+    auto_number = "auto_number"
+    other = "other"  # a provider type with no contract equivalent: read as the provider gives it
+
+
+COMPUTED_TYPES = frozenset(
+    {
+        FieldType.formula,
+        FieldType.created_time,
+        FieldType.modified_time,
+        FieldType.created_by,
+        FieldType.modified_by,
+        FieldType.auto_number,
+    }
+)
+SELECT_TYPES = frozenset({FieldType.single_select, FieldType.multi_select})
+TEXT_TYPES = frozenset({FieldType.text, FieldType.email, FieldType.phone})
+DATE_TYPES = frozenset({FieldType.date, FieldType.created_time, FieldType.modified_time})
+USER_TYPES = frozenset({FieldType.user, FieldType.created_by, FieldType.modified_by})
+
+
+class FieldInfo(BaseModel):
+    """One field as describe_table shows it.
+
+    ``options`` is the list of option names of a select field. ``extra`` carries what a provider
+    needs to keep (its native type, property, option ids...) and is never shown.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    type: FieldType
+    options: list[str] | None = None
+    primary: bool = False
+    read_only: bool = False
+    native_type: str | None = None
+    extra: dict[str, object] = {}
+
+    @property
+    def computed(self) -> bool:
+        return self.type in COMPUTED_TYPES or self.read_only
+
+    def public(self) -> dict[str, object]:
+        out: dict[str, object] = {"id": self.id, "name": self.name, "type": self.type.value}
+        if self.options is not None:
+            out["options"] = list(self.options)
+        out["primary"] = self.primary
+        return out
+
+
+class FieldSpec(BaseModel):
+    """A field to create (create_table, create_field)."""
+
+    name: str
+    type: FieldType
+    options: list[str] | None = None
+
+
+class ViewInfo(BaseModel):
+    id: str
+    name: str
+    type: str | None = None
+
+
+class TableInfo(BaseModel):
+    id: str
+    name: str
+
+
+class TableSchema(BaseModel):
+    """A table with its fields (and views, where the provider has them)."""
+
+    id: str
+    name: str
+    fields: list[FieldInfo]
+    views: list[ViewInfo] | None = None
+
+    def public(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "id": self.id,
+            "name": self.name,
+            "fields": [f.public() for f in self.fields],
+        }
+        if self.views is not None:
+            out["views"] = [{"id": v.id, "name": v.name} for v in self.views]
+        return out
+
+    def field_by_name(self) -> dict[str, FieldInfo]:
+        return {f.name: f for f in self.fields}
+
+    def find_field(self, key: str) -> FieldInfo | None:
+        """A field by name, else by id (fields are named by name or id everywhere)."""
+        for f in self.fields:
+            if f.name == key:
+                return f
+        for f in self.fields:
+            if f.id == key:
+                return f
+        return None

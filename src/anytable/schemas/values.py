@@ -1,0 +1,311 @@
+"""Values: the contract's formats, the same for every provider.
+
+``coerce_write`` turns what a caller writes into the canonical value providers receive;
+``render_read`` turns a canonical value into what the caller reads. Canonical values:
+
+- text, phone, email: str            - number: int | float     - checkbox: bool
+- single_select: option name (str)   - multi_select: list[str] - link: list of record ids
+- date, created_time, modified_time: int epoch milliseconds (rendered as ISO 8601 with offset)
+- user, created_by, modified_by: list of {"id", "name"?}
+- url: {"text", "link"}              - attachment: list of {"name", "url", "type"?, "size"?}
+- auto_number: int | str              - formula / location / other: as the provider gives it
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from anytable.errors import InputError
+from anytable.schemas.fields import COMPUTED_TYPES, DATE_TYPES, USER_TYPES, FieldInfo, FieldType
+
+MAX_VALUE_CHARS = 100_000
+_NUMERIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """A value as it appears in an error message: JSON, cut to ``limit`` characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _options_hint(field: FieldInfo) -> str:
+    options = field.options or []
+    shown = ", ".join(json.dumps(o, ensure_ascii=False) for o in options[:25])
+    more = f" and {len(options) - 25} more" if len(options) > 25 else ""
+    if not options:
+        return "the field has no options yet; add them with update_field(options=[...])"
+    return f"options are {shown}{more}"
+
+
+def value_error(field: FieldInfo, value: Any, fits: str) -> InputError:
+    return InputError(f"Field {field.name!r} ({field.type.value}) cannot take {short(value)}: {fits}.")
+
+
+def check_length(field: FieldInfo, value: Any) -> None:
+    """A single value over 100,000 characters is refused (any string inside it)."""
+    if isinstance(value, str):
+        if len(value) > MAX_VALUE_CHARS:
+            raise InputError(
+                f"Field {field.name!r}: a value of {len(value):,} characters is over the "
+                f"{MAX_VALUE_CHARS:,}-character limit; shorten it or split it across records."
+            )
+    elif isinstance(value, dict):
+        for v in value.values():
+            check_length(field, v)
+    elif isinstance(value, list):
+        for v in value:
+            check_length(field, v)
+
+
+# ---------------------------------------------------------------------------------------- dates
+
+
+def to_epoch_ms(dt: datetime) -> int:
+    return int((dt - _EPOCH) // timedelta(milliseconds=1))
+
+
+def from_epoch_ms(ms: int | float, tz: tzinfo) -> datetime:
+    return (_EPOCH + timedelta(milliseconds=ms)).astimezone(tz)
+
+
+def render_date(ms: int | float, tz: tzinfo) -> str:
+    dt = from_epoch_ms(ms, tz)
+    spec = "milliseconds" if dt.microsecond else "seconds"
+    return dt.isoformat(timespec=spec)
+
+
+def parse_date(value: Any, tz: tzinfo) -> tuple[int, bool]:
+    """(epoch ms, has_time). A date without time is midnight in ``tz``; a naive time is in ``tz``.
+
+    Raises ValueError when ``value`` is not an ISO 8601 date/datetime or epoch milliseconds.
+    """
+    if isinstance(value, bool):
+        raise ValueError("boolean")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError("not finite")
+        return int(value), True
+    if not isinstance(value, str):
+        raise ValueError("not a string")
+    text = value.strip()
+    if re.fullmatch(r"-?\d{11,}", text):  # epoch milliseconds as a string
+        return int(text), True
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        d = date.fromisoformat(text)
+        return to_epoch_ms(datetime.combine(d, time(0), tzinfo=tz)), False
+    if re.fullmatch(r"\d{4}/\d{2}/\d{2}", text):
+        d = date.fromisoformat(text.replace("/", "-"))
+        return to_epoch_ms(datetime.combine(d, time(0), tzinfo=tz)), False
+    dt = datetime.fromisoformat(text.replace("/", "-"))
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=tz)
+    return to_epoch_ms(dt), True
+
+
+def day_range(ms: int, tz: tzinfo) -> tuple[int, int]:
+    """[start, end) epoch ms of the calendar day (in ``tz``) containing ``ms``."""
+    local = from_epoch_ms(ms, tz).date()
+    start = datetime.combine(local, time(0), tzinfo=tz)
+    end = datetime.combine(local + timedelta(days=1), time(0), tzinfo=tz)
+    return to_epoch_ms(start), to_epoch_ms(end)
+
+
+# ---------------------------------------------------------------------------------------- write
+
+
+def coerce_write(field: FieldInfo, value: Any, tz: tzinfo) -> Any:
+    """The canonical value to store for ``value`` written to ``field``; None clears the field.
+
+    Raises InputError naming the field, the value and what would fit.
+    """
+    if field.computed:
+        raise InputError(
+            f"Field {field.name!r} is a {field.type.value} field: its value is computed and cannot be "
+            f"written; leave it out of the record."
+        )
+    if value is None:
+        return None
+    check_length(field, value)
+    t = field.type
+    if t in (FieldType.text, FieldType.phone, FieldType.email):
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise value_error(field, value, "write a string")
+        text = value if isinstance(value, str) else _number_text(value)
+        if t is FieldType.email and text and "@" not in text:
+            raise value_error(field, value, "write an email address like name@example.com")
+        return text
+    if t is FieldType.number:
+        return _coerce_number(field, value)
+    if t is FieldType.checkbox:
+        if isinstance(value, bool):
+            return value
+        raise value_error(field, value, "write true or false")
+    if t is FieldType.single_select:
+        if not isinstance(value, str):
+            raise value_error(field, value, f"write one option name; {_options_hint(field)}")
+        return _check_option(field, value)
+    if t is FieldType.multi_select:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+            raise value_error(field, value, f"write a list of option names; {_options_hint(field)}")
+        out: list[str] = []
+        for item in items:
+            name = _check_option(field, item)
+            if name not in out:
+                out.append(name)
+        return out
+    if t is FieldType.date:
+        try:
+            return parse_date(value, tz)[0]
+        except (ValueError, OverflowError):
+            raise value_error(
+                field,
+                value,
+                "write an ISO 8601 date or datetime ('2026-11-22', '2026-11-22T09:30:00+08:00') "
+                "or epoch milliseconds",
+            ) from None
+    if t is FieldType.user:
+        return _coerce_users(field, value)
+    if t is FieldType.url:
+        return _coerce_url(field, value)
+    if t is FieldType.link:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(v, str) and v for v in items):
+            raise value_error(field, value, "write a list of record ids of the linked table")
+        return list(dict.fromkeys(items))
+    if t is FieldType.attachment:
+        items = [value] if isinstance(value, dict) else value
+        if not isinstance(items, list) or not all(isinstance(v, dict) for v in items):
+            raise value_error(
+                field, value, 'write a list of attachments like [{"name": "a.pdf", "url": "https://..."}]'
+            )
+        return items
+    return value  # location, other: passed to the provider as given
+
+
+def _number_text(value: int | float) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _coerce_number(field: FieldInfo, value: Any) -> int | float:
+    if isinstance(value, bool):
+        raise value_error(field, value, "write a number or a numeric string")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise value_error(field, value, "write a finite number")
+        return value
+    if isinstance(value, str) and _NUMERIC.match(value.strip().replace(",", "")):
+        text = value.strip().replace(",", "")
+        if re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        number = float(text)
+        if math.isfinite(number):
+            return number
+    raise value_error(field, value, "write a number or a numeric string like '12.5'")
+
+
+def _check_option(field: FieldInfo, name: str) -> str:
+    options = field.options or []
+    if name in options:
+        return name
+    folded = [o for o in options if o.casefold() == name.casefold()]
+    if len(folded) == 1:
+        raise value_error(field, name, f"did you mean {folded[0]!r}? Option names are exact")
+    raise value_error(field, name, _options_hint(field))
+
+
+def _coerce_users(field: FieldInfo, value: Any) -> list[dict[str, str]]:
+    items = value if isinstance(value, list) else [value]
+    out: list[dict[str, str]] = []
+    for item in items:
+        if isinstance(item, str) and item:
+            uid = item
+        elif isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]:
+            uid = item["id"]
+        else:
+            raise value_error(field, value, 'write a user id, {"id": "..."} or a list of them')
+        if uid not in (u["id"] for u in out):
+            out.append({"id": uid})
+    return out
+
+
+def _coerce_url(field: FieldInfo, value: Any) -> dict[str, str]:
+    if isinstance(value, str) and value.strip():
+        return {"text": value, "link": value}
+    if isinstance(value, dict) and isinstance(value.get("link"), str) and value["link"].strip():
+        text = value.get("text")
+        if text is not None and not isinstance(text, str):
+            raise value_error(field, value, '"text" must be a string')
+        unknown = set(value) - {"text", "link"}
+        if unknown:
+            raise value_error(field, value, f"unknown keys {sorted(unknown)}; use text and link")
+        return {"text": text or value["link"], "link": value["link"]}
+    raise value_error(field, value, 'write a link string or {"text": "...", "link": "https://..."}')
+
+
+def coerce_record(
+    fields_by_key: dict[str, FieldInfo] | Any, record: Any, tz: tzinfo, *, position: int | None = None
+) -> dict[str, Any]:
+    """Canonical ``{field name: value}`` for a whole record written by the caller.
+
+    ``fields_by_key`` resolves a field by name or id (a TableSchema). Raises InputError that names
+    the record's position when one is given.
+    """
+    where = f"Record {position}: " if position is not None else ""
+    if not isinstance(record, dict):
+        raise InputError(f'{where}a record must be an object of field values like {{"Name": "x"}}.')
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        field = fields_by_key.find_field(key)
+        if field is None:
+            names = ", ".join(repr(f.name) for f in fields_by_key.fields[:40])
+            raise InputError(f"{where}no field {key!r} in table {fields_by_key.name!r}; fields are {names}.")
+        if field.name in out:
+            raise InputError(f"{where}field {field.name!r} is given twice (by name and by id).")
+        try:
+            out[field.name] = coerce_write(field, value, tz)
+        except InputError as exc:
+            raise InputError(where + exc.message) from None
+    return out
+
+
+# ---------------------------------------------------------------------------------------- read
+
+
+def render_read(field: FieldInfo, value: Any, tz: tzinfo) -> Any:
+    """The contract's read format for a canonical value (dates become ISO strings)."""
+    if value is None:
+        return None
+    if field.type in DATE_TYPES and isinstance(value, int | float) and not isinstance(value, bool):
+        return render_date(value, tz)
+    if field.type in USER_TYPES and isinstance(value, dict):
+        return [value]
+    return value
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+__all__ = [
+    "COMPUTED_TYPES",
+    "MAX_VALUE_CHARS",
+    "coerce_record",
+    "coerce_write",
+    "day_range",
+    "is_empty",
+    "parse_date",
+    "render_date",
+    "render_read",
+    "short",
+]

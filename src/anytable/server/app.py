@@ -1,0 +1,71 @@
+"""The MCP server: the tools of ``anytable.tools`` over one :class:`Anytable` engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.types import Tool as MCPTool
+
+from anytable import __version__
+from anytable.config import Settings
+from anytable.core.service import Anytable
+from anytable.providers.registry import TransportFactory
+from anytable.server.registrar import Registrar
+from anytable.server.schema import compact_schema
+from anytable.tools import MODULES
+
+INSTRUCTIONS = """\
+anytable reads and edits AI tables (DingTalk AI Table, Feishu/Lark Bitable, GPTBots, local SQLite) \
+with one tool set. Address a table with provider (dingtalk, feishu, gptbots or local; needed when \
+several are enabled), base (id or share URL) and table (id or name); fields by name or id. Start with list_providers, list_tables, describe_table.
+Values: text/phone/email strings; number; checkbox true/false; single_select an option name; \
+multi_select a list of option names; date ISO 8601 ('2026-11-22' or '2026-11-22T09:30:00+08:00') or \
+epoch ms, read back as ISO with offset; user an id or list of ids, read as [{id, name}]; url a link or \
+{text, link}; link a list of record ids; computed fields are read-only.
+where: {"field","op","value"} or {"and":[...]}/{"or":[...]}; op eq neq gt gte lt lte contains \
+not_contains is_empty is_not_empty in. neq/not_contains match empty values; contains ignores case; a \
+date without time compares whole days. sort: [{"field","desc"}], empties last. query_records pages: \
+pass next_cursor back until it is null.
+"""
+
+
+class AnytableServer(MCPServer[Any]):
+    """MCPServer whose tools/list carries compact schemas."""
+
+    async def list_tools(self) -> list[MCPTool]:
+        tools = await super().list_tools()
+        for tool in tools:
+            tool.input_schema = compact_schema(tool.input_schema, nullable=False)
+            if tool.output_schema is not None:
+                tool.output_schema = compact_schema(tool.output_schema)
+        return tools
+
+
+def build_server(
+    settings: Settings | None = None, transports: TransportFactory | None = None
+) -> tuple[AnytableServer, Anytable]:
+    """The server and the engine behind it (tests and ``anytable call`` use the engine too)."""
+    settings = settings or Settings.from_env()
+    svc = Anytable(settings, transports)
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[Anytable]:
+        try:
+            yield svc
+        finally:
+            await svc.aclose()
+
+    server = AnytableServer(
+        "anytable",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        log_level=settings.log_level.upper(),  # type: ignore[arg-type]
+    )
+    registrar = Registrar(server, svc)
+    for module in MODULES:
+        module.register(registrar)
+    return server, svc

@@ -1,0 +1,43 @@
+"""Turning what a tool did into what leaves the server: structured content plus a compact text
+form, or a tool error (``isError: true``) whose message says what to do. Everything is scrubbed
+of secrets on the way out; unexpected exceptions are logged (scrubbed) and reported without a
+traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from mcp.types import CallToolResult, TextContent
+
+from anytable.errors import AnytableError
+from anytable.masking import scrub, scrub_data
+
+log = logging.getLogger("anytable.tools")
+
+
+def ok(data: dict[str, Any]) -> CallToolResult:
+    clean = scrub_data(data)
+    text = json.dumps(clean, ensure_ascii=False, separators=(",", ":"))
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=clean)
+
+
+def error(message: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=scrub(message))], is_error=True)
+
+
+async def run(tool: str, work: Awaitable[dict[str, Any]]) -> CallToolResult:
+    """Await ``work`` and turn its outcome into a tool result."""
+    try:
+        return ok(await work)
+    except AnytableError as exc:
+        log.info("%s: %s", tool, exc)
+        return error(str(exc))
+    except Exception as exc:
+        log.exception("%s failed unexpectedly", tool)
+        return error(
+            f"{tool} failed on an internal error ({type(exc).__name__}: {scrub(str(exc))[:300]}). Nothing more is "
+            "known; check the server log, and report it if it happens again."
+        )

@@ -1,0 +1,5 @@
+"""One module per resource; each registers its thin, typed tool functions."""
+
+from anytable.tools import fields, providers, records, tables, views
+
+MODULES = (providers, tables, fields, views, records)
