@@ -1,0 +1,3 @@
+from anytable.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,186 @@
+"""``anytable serve | tools | call | doctor``.
+
+Logs go to stderr only: on stdio, stdout is the MCP stream.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import Any
+
+import anyio
+
+from anytable import __version__
+from anytable.config import Settings
+from anytable.errors import AnytableError
+from anytable.masking import configure_logging, scrub
+
+log = logging.getLogger("anytable")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except AnytableError as exc:
+        sys.stderr.write(f"anytable: {scrub(str(exc))}\n")
+        raise SystemExit(2) from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    configure_logging(settings.log_level)
+    from anytable.server import build_server
+
+    try:
+        server, svc = build_server(settings)
+    except AnytableError as exc:
+        log.error("%s", exc)
+        return 2
+    providers = ", ".join(svc.providers)
+    mode = " (read-only)" if settings.read_only else ""
+    if args.transport == "stdio":
+        log.info("anytable %s on stdio; providers: %s%s", __version__, providers, mode)
+        server.run()
+        return 0
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    hosts = [f"{args.host}:{args.port}", f"127.0.0.1:{args.port}", f"localhost:{args.port}"]
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection=args.host in ("127.0.0.1", "localhost", "::1"),
+        allowed_hosts=hosts,
+        allowed_origins=[f"http://{h}" for h in hosts],
+    )
+    log.info(
+        "anytable %s on streamable HTTP at http://%s:%d/mcp; providers: %s%s",
+        __version__,
+        args.host,
+        args.port,
+        providers,
+        mode,
+    )
+    server.run(transport="streamable-http", host=args.host, port=args.port, transport_security=security)
+    return 0
+
+
+async def _with_client(work: Any) -> Any:
+    from mcp import Client
+
+    from anytable.server import build_server
+
+    server, _ = build_server(_settings())
+    async with Client(server) as client:
+        return await work(client)
+
+
+def cmd_tools(args: argparse.Namespace) -> int:
+    configure_logging("WARNING")
+
+    async def work(client: Any) -> Any:
+        return (await client.list_tools()).tools
+
+    tools = anyio.run(_with_client, work)
+    if args.json:
+        data = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in tools]
+        print(json.dumps({"tools": data}, ensure_ascii=False, indent=2))
+        return 0
+    width = max(len(t.name) for t in tools)
+    for tool in tools:
+        hints = tool.annotations
+        tag = (
+            "read"
+            if hints and hints.read_only_hint
+            else ("destructive" if hints and hints.destructive_hint else "write")
+        )
+        print(f"{tool.name:<{width}}  [{tag}] {tool.description}")
+    return 0
+
+
+def cmd_call(args: argparse.Namespace) -> int:
+    configure_logging("WARNING")
+    try:
+        arguments = json.loads(args.arguments) if args.arguments else {}
+    except json.JSONDecodeError as exc:
+        sys.stderr.write(
+            f'anytable call: ARGS is not JSON ({exc}); write it like \'{{"table": "Tasks"}}\'.\n'
+        )
+        return 2
+    if not isinstance(arguments, dict):
+        sys.stderr.write("anytable call: ARGS must be a JSON object.\n")
+        return 2
+
+    async def work(client: Any) -> Any:
+        return await client.call_tool(args.tool, arguments)
+
+    result = anyio.run(_with_client, work)
+    if result.is_error:
+        text = "".join(getattr(c, "text", "") for c in result.content)
+        sys.stderr.write(scrub(text) + "\n")
+        return 1
+    if result.structured_content is not None:
+        print(json.dumps(result.structured_content, ensure_ascii=False, indent=2))
+    else:
+        print("".join(getattr(c, "text", "") for c in result.content))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    configure_logging("WARNING")
+    settings = _settings()
+    from anytable.core.service import Anytable
+
+    try:
+        svc = Anytable(settings)
+    except AnytableError as exc:
+        print(f"configuration error: {scrub(str(exc))}")
+        return 1
+    print(f"anytable {__version__}; time zone {svc.tz}; read-only: {'yes' if settings.read_only else 'no'}")
+    failed = False
+
+    async def check_all() -> None:
+        nonlocal failed
+        for pid, spec in svc.specs.items():
+            provider = svc.providers.get(pid)
+            if provider is None:
+                needs = " and ".join(spec.required_env)
+                print(f"- {pid}: not enabled (set {needs})")
+                continue
+            creds = ", ".join(f"{k}={v}" for k, v in provider.credentials().items())
+            try:
+                with anyio.fail_after(30):
+                    status = await provider.check()
+                print(f"- {pid}: ok: {status}" + (f" [{creds}]" if creds else ""))
+            except Exception as exc:  # doctor reports every failure and goes on
+                failed = True
+                print(f"- {pid}: FAILED: {scrub(str(exc))}" + (f" [{creds}]" if creds else ""))
+        await svc.aclose()
+
+    anyio.run(check_all)
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="anytable", description="MCP server for AI tables.")
+    parser.add_argument("--version", action="version", version=f"anytable {__version__}")
+    sub = parser.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default: loopback only)")
+    serve.add_argument("--port", type=int, default=8000)
+    tools = sub.add_parser("tools", help="print the tool list")
+    tools.add_argument("--json", action="store_true", help="the full tools/list answer as JSON")
+    call = sub.add_parser("call", help="run one tool in-process and print its result")
+    call.add_argument("tool")
+    call.add_argument("arguments", nargs="?", default="{}", help="the tool's arguments as a JSON object")
+    sub.add_parser("doctor", help="check each provider's configuration (secrets masked)")
+    args = parser.parse_args(argv)
+    commands = {"serve": cmd_serve, "tools": cmd_tools, "call": cmd_call, "doctor": cmd_doctor}
+    if args.command is None:
+        args = parser.parse_args(["serve", *(argv or [])])
+    return commands[args.command](args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
