@@ -78,7 +78,7 @@ async def test_field_lifecycle(h: Harness) -> None:
             and updated["options"] == ["a", "b", "c"]
         )
         described = await h.call("describe_table", table="fieldwork")
-        assert [f for f in described["fields"] if f["id"] == made["id"]][0]["options"] == ["a", "b", "c"]
+        assert next(f for f in described["fields"] if f["id"] == made["id"])["options"] == ["a", "b", "c"]
         name = "phase"
     else:
         name = "stage"
@@ -86,7 +86,7 @@ async def test_field_lifecycle(h: Harness) -> None:
     message = await h.fails("create_field", table="fieldwork", name=name, type="text")
     assert "already has a field" in message
 
-    primary = [f for f in (await h.call("describe_table", table="fieldwork"))["fields"] if f["primary"]][0]
+    primary = next(f for f in (await h.call("describe_table", table="fieldwork"))["fields"] if f["primary"])
     if "delete" in h.caps["fields"]:
         message = await h.fails("delete_field", table="fieldwork", field=primary["name"])
         assert "primary" in message
