@@ -7,7 +7,7 @@ service pauses that key for the time the service asked for.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import anyio
 
@@ -20,6 +20,7 @@ class RateLimiter:
         *,
         margin: float = 1.05,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
         """``rates``: requests per second by key; ``default_rate`` for other keys (None: no limit).
 
@@ -30,6 +31,7 @@ class RateLimiter:
         self.default_rate = default_rate
         self.margin = margin
         self.clock = clock
+        self.sleep = sleep
         self._next_free: dict[str, float] = {}
         self._paused_until: dict[str, float] = {}
 
@@ -45,7 +47,7 @@ class RateLimiter:
         if interval:
             self._next_free[key] = start + interval
         if start > now:
-            await anyio.sleep(start - now)
+            await self.sleep(start - now)
 
     def pause(self, key: str, seconds: float) -> None:
         """The service throttled ``key``: send nothing on it for ``seconds``."""

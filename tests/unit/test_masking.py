@@ -1,0 +1,48 @@
+"""Secrets never leave: at most the first 4 characters and ****."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from anytable.config import Settings
+from anytable.masking import SECRETS, ScrubbingFormatter, mask, scrub, scrub_data
+
+SECRET = "s3cr3t-Value-Of-App-0123456789"
+
+
+def test_mask_shows_at_most_four_characters() -> None:
+    assert mask(SECRET) == "s3cr****"
+    assert mask("") == ""
+
+
+def test_settings_register_their_secrets() -> None:
+    Settings(feishu_app_id="cli_x", feishu_app_secret=SECRET)
+    assert scrub(f"failed with {SECRET}!") == "failed with s3cr****!"
+    assert scrub_data({"k": [f"a{SECRET}b"], SECRET: 1}) == {"k": ["as3cr****b"], "s3cr****": 1}
+
+
+def test_secret_looking_parameters_are_masked_even_when_unknown() -> None:
+    text = "GET https://oapi.dingtalk.com/gettoken?appkey=k1&appsecret=UnknownSecret123 failed"
+    assert "UnknownSecret123" not in scrub(text)
+    assert "appsecret=Unkn****" in scrub(text)
+    assert "Bearer abcd****" in scrub('{"Authorization": "Bearer abcdefghijklmnop"}')
+
+
+def test_log_lines_and_tracebacks_are_scrubbed() -> None:
+    SECRETS.add(SECRET)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(ScrubbingFormatter("%(message)s"))
+    logger = logging.getLogger("test.masking")
+    logger.addHandler(handler)
+    try:
+        try:
+            raise RuntimeError(f"token {SECRET} rejected")
+        except RuntimeError:
+            logger.exception("call with %s failed", SECRET)
+    finally:
+        logger.removeHandler(handler)
+    out = stream.getvalue()
+    assert SECRET not in out
+    assert out.count("s3cr****") >= 2  # in the message and in the traceback
