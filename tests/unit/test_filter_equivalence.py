@@ -71,7 +71,7 @@ def random_operand(rng: random.Random, ftype: FieldType, op: str) -> Any:
             rng.choice(OPTIONS) if op in ("eq", "neq", "in") else rng.choice(["re", "E", "blue"])
         ),
         FieldType.multi_select: lambda: rng.sample(OPTIONS, rng.randint(1, 2)),
-        FieldType.date: lambda: rng.choice(DATES + ["2026-11-21T15:30:00Z"]),
+        FieldType.date: lambda: rng.choice([*DATES, "2026-11-21T15:30:00Z"]),
         FieldType.user: lambda: rng.choice(["u1", ["u1", "u2"], {"id": "u3"}]),
         FieldType.url: lambda: rng.choice(["apple", "https://b.example", "SITE"]),
         FieldType.link: lambda: rng.choice(["r1", ["r1", "r3"]]),
