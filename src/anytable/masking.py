@@ -8,13 +8,11 @@ through it before they leave the process.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import sys
 import threading
 import traceback
-from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 
@@ -76,21 +74,6 @@ def scrub(text: str) -> str:
     return SECRETS.scrub(text)
 
 
-def scrub_data(data: Any) -> Any:
-    """``scrub`` applied to every string inside JSON-like data (keys included)."""
-    if isinstance(data, str):
-        return scrub(data)
-    if isinstance(data, dict):
-        return {scrub(str(k)): scrub_data(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [scrub_data(v) for v in data]
-    return data
-
-
-def contains_secret(text: str, secrets: Iterable[str]) -> bool:
-    return any(s and s in text for s in secrets)
-
-
 class ScrubbingFormatter(logging.Formatter):
     """Formats a record (message, arguments and traceback) and then masks secrets in the result."""
 
@@ -121,7 +104,3 @@ def _scrubbing_excepthook(
 ) -> None:
     text = "".join(traceback.format_exception(exc_type, exc, tb))
     sys.stderr.write(scrub(text))
-
-
-def dumps_scrubbed(data: Any) -> str:
-    return scrub(json.dumps(data, ensure_ascii=False, separators=(",", ":")))

@@ -6,7 +6,8 @@ import io
 import logging
 
 from anytable.config import Settings
-from anytable.masking import SECRETS, ScrubbingFormatter, mask, scrub, scrub_data
+from anytable.masking import SECRETS, ScrubbingFormatter, mask, scrub
+from anytable.server.results import error, ok
 
 SECRET = "s3cr3t-Value-Of-App-0123456789"
 
@@ -19,7 +20,10 @@ def test_mask_shows_at_most_four_characters() -> None:
 def test_settings_register_their_secrets() -> None:
     Settings(feishu_app_id="cli_x", feishu_app_secret=SECRET)
     assert scrub(f"failed with {SECRET}!") == "failed with s3cr****!"
-    assert scrub_data({"k": [f"a{SECRET}b"], SECRET: 1}) == {"k": ["as3cr****b"], "s3cr****": 1}
+    result = ok({"k": [f"a{SECRET}b"], SECRET: 1})
+    assert result.structured_content == {"k": ["as3cr****b"], "s3cr****": 1}
+    assert SECRET not in result.content[0].text
+    assert SECRET not in error(f"bad {SECRET}").content[0].text
 
 
 def test_secret_looking_parameters_are_masked_even_when_unknown() -> None:

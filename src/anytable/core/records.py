@@ -28,7 +28,7 @@ from anytable.providers.batching import chunked
 from anytable.providers.evaluate import matches, sort_records
 from anytable.schemas.fields import FieldType, TableSchema
 from anytable.schemas.filters import fields_of, parse_sort, parse_where
-from anytable.schemas.values import coerce_record, render_read, short
+from anytable.schemas.values import record_coercer, render_read, short
 
 if TYPE_CHECKING:
     from anytable.core.addressing import Address
@@ -229,11 +229,12 @@ class RecordsMixin:
             raise InputError('records must be a non-empty list of records like [{"Name": "x"}].')
         schema = await self.schema(addr)
         try:
-            rows = [coerce_record(schema, r, self.tz, position=i) for i, r in enumerate(records)]
+            coerce = record_coercer(schema, self.tz, keep_none=False)
+            rows = [coerce(r, i) for i, r in enumerate(records)]
         except InputError:
             schema = await self.schema(addr, fresh=True)  # the table may have changed since we cached it
-            rows = [coerce_record(schema, r, self.tz, position=i) for i, r in enumerate(records)]
-        rows = [{k: v for k, v in row.items() if v is not None} for row in rows]
+            coerce = record_coercer(schema, self.tz, keep_none=False)
+            rows = [coerce(r, i) for i, r in enumerate(records)]
         limits = addr.provider.limits
         ids: list[str | None] = []
         failed: list[dict[str, Any]] = []
@@ -284,6 +285,7 @@ class RecordsMixin:
         seen: set[str] = set()
         for attempt in (0, 1):
             rows, seen = [], set()
+            coerce = record_coercer(schema, self.tz)
             try:
                 for i, item in enumerate(records):
                     if (
@@ -299,7 +301,7 @@ class RecordsMixin:
                             f"Record {i}: id {item['id']!r} appears twice; merge its fields into one entry."
                         )
                     seen.add(item["id"])
-                    values = coerce_record(schema, item.get("fields"), self.tz, position=i)
+                    values = coerce(item.get("fields"), i)
                     if not values:
                         raise InputError(f"Record {i}: fields is empty; give at least one field to change.")
                     rows.append((item["id"], values))
@@ -427,6 +429,9 @@ class RecordsMixin:
         return {"id": record["id"], "fields": out}
 
 
+_SIZE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 class _Budget:
     """Keeps one answer under MAX_ANSWER_BYTES."""
 
@@ -435,7 +440,7 @@ class _Budget:
         self.full = False
 
     def take(self, record: Record) -> bool:
-        size = len(json.dumps(record, ensure_ascii=False, default=str))
+        size = len(_SIZE.encode(record))
         if self.used + size > MAX_ANSWER_BYTES:
             self.full = True
             return False

@@ -118,10 +118,10 @@ class TableSchema(BaseModel):
 
     def find_field(self, key: str) -> FieldInfo | None:
         """A field by name, else by id (fields are named by name or id everywhere)."""
-        for f in self.fields:
-            if f.name == key:
-                return f
-        for f in self.fields:
-            if f.id == key:
-                return f
-        return None
+        return self.field_index().get(key)
+
+    def field_index(self) -> dict[str, FieldInfo]:
+        """Fields by id and by name (a name wins over an equal id)."""
+        index = {f.id: f for f in self.fields}
+        index.update({f.name: f for f in self.fields})
+        return index

@@ -16,11 +16,12 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from anytable.errors import InputError
-from anytable.schemas.fields import COMPUTED_TYPES, DATE_TYPES, USER_TYPES, FieldInfo, FieldType
+from anytable.schemas.fields import COMPUTED_TYPES, DATE_TYPES, USER_TYPES, FieldInfo, FieldType, TableSchema
 
 MAX_VALUE_CHARS = 100_000
 _NUMERIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -133,69 +134,89 @@ def coerce_write(field: FieldInfo, value: Any, tz: tzinfo) -> Any:
         )
     if value is None:
         return None
-    check_length(field, value)
-    t = field.type
-    if t in (FieldType.text, FieldType.phone, FieldType.email):
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise value_error(field, value, "write a string")
-        text = value if isinstance(value, str) else _number_text(value)
-        if t is FieldType.email and text and "@" not in text:
-            raise value_error(field, value, "write an email address like name@example.com")
-        return text
-    if t is FieldType.number:
-        return _coerce_number(field, value)
-    if t is FieldType.checkbox:
-        if isinstance(value, bool):
-            return value
-        raise value_error(field, value, "write true or false")
-    if t is FieldType.single_select:
-        if not isinstance(value, str):
-            raise value_error(field, value, f"write one option name; {_options_hint(field)}")
-        return _check_option(field, value)
-    if t is FieldType.multi_select:
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(isinstance(v, str) for v in items):
+    coerce = _COERCERS.get(field.type)
+    if coerce is None:  # location, other: passed to the provider as given
+        check_length(field, value)
+        return value
+    return coerce(field, value, tz)
+
+
+def _coerce_text(field: FieldInfo, value: Any, tz: tzinfo) -> str:
+    if type(value) is str:
+        text = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        text = _number_text(value)
+    else:
+        raise value_error(field, value, "write a string")
+    if len(text) > MAX_VALUE_CHARS:
+        check_length(field, text)
+    if field.type is FieldType.email and text and "@" not in text:
+        raise value_error(field, value, "write an email address like name@example.com")
+    return text
+
+
+def _coerce_checkbox(field: FieldInfo, value: Any, tz: tzinfo) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise value_error(field, value, "write true or false")
+
+
+def _coerce_single(field: FieldInfo, value: Any, tz: tzinfo) -> str:
+    if not isinstance(value, str):
+        raise value_error(field, value, f"write one option name; {_options_hint(field)}")
+    return _check_option(field, value)
+
+
+def _coerce_multi(field: FieldInfo, value: Any, tz: tzinfo) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        raise value_error(field, value, f"write a list of option names; {_options_hint(field)}")
+    out: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
             raise value_error(field, value, f"write a list of option names; {_options_hint(field)}")
-        out: list[str] = []
-        for item in items:
-            name = _check_option(field, item)
-            if name not in out:
-                out.append(name)
-        return out
-    if t is FieldType.date:
-        try:
-            return parse_date(value, tz)[0]
-        except (ValueError, OverflowError):
-            raise value_error(
-                field,
-                value,
-                "write an ISO 8601 date or datetime ('2026-11-22', '2026-11-22T09:30:00+08:00') "
-                "or epoch milliseconds",
-            ) from None
-    if t is FieldType.user:
-        return _coerce_users(field, value)
-    if t is FieldType.url:
-        return _coerce_url(field, value)
-    if t is FieldType.link:
-        items = [value] if isinstance(value, str) else value
-        if not isinstance(items, list) or not all(isinstance(v, str) and v for v in items):
-            raise value_error(field, value, "write a list of record ids of the linked table")
-        return list(dict.fromkeys(items))
-    if t is FieldType.attachment:
-        items = [value] if isinstance(value, dict) else value
-        if not isinstance(items, list) or not all(isinstance(v, dict) for v in items):
-            raise value_error(
-                field, value, 'write a list of attachments like [{"name": "a.pdf", "url": "https://..."}]'
-            )
-        return items
-    return value  # location, other: passed to the provider as given
+        name = _check_option(field, item)
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _coerce_date(field: FieldInfo, value: Any, tz: tzinfo) -> int:
+    if type(value) is int:
+        return value
+    try:
+        return parse_date(value, tz)[0]
+    except (ValueError, OverflowError):
+        raise value_error(
+            field,
+            value,
+            "write an ISO 8601 date or datetime ('2026-11-22', '2026-11-22T09:30:00+08:00') or epoch milliseconds",
+        ) from None
+
+
+def _coerce_link(field: FieldInfo, value: Any, tz: tzinfo) -> list[str]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not all(isinstance(v, str) and v for v in items):
+        raise value_error(field, value, "write a list of record ids of the linked table")
+    check_length(field, items)
+    return list(dict.fromkeys(items))
+
+
+def _coerce_attachment(field: FieldInfo, value: Any, tz: tzinfo) -> list[dict[str, Any]]:
+    items = [value] if isinstance(value, dict) else value
+    if not isinstance(items, list) or not all(isinstance(v, dict) for v in items):
+        raise value_error(
+            field, value, 'write a list of attachments like [{"name": "a.pdf", "url": "https://..."}]'
+        )
+    check_length(field, items)
+    return items
 
 
 def _number_text(value: int | float) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
-def _coerce_number(field: FieldInfo, value: Any) -> int | float:
+def _coerce_number(field: FieldInfo, value: Any, tz: tzinfo | None = None) -> int | float:
     if isinstance(value, bool):
         raise value_error(field, value, "write a number or a numeric string")
     if isinstance(value, int):
@@ -224,7 +245,7 @@ def _check_option(field: FieldInfo, name: str) -> str:
     raise value_error(field, name, _options_hint(field))
 
 
-def _coerce_users(field: FieldInfo, value: Any) -> list[dict[str, str]]:
+def _coerce_users(field: FieldInfo, value: Any, tz: tzinfo | None = None) -> list[dict[str, str]]:
     items = value if isinstance(value, list) else [value]
     out: list[dict[str, str]] = []
     for item in items:
@@ -239,7 +260,8 @@ def _coerce_users(field: FieldInfo, value: Any) -> list[dict[str, str]]:
     return out
 
 
-def _coerce_url(field: FieldInfo, value: Any) -> dict[str, str]:
+def _coerce_url(field: FieldInfo, value: Any, tz: tzinfo | None = None) -> dict[str, str]:
+    check_length(field, value)
     if isinstance(value, str) and value.strip():
         return {"text": value, "link": value}
     if isinstance(value, dict) and isinstance(value.get("link"), str) and value["link"].strip():
@@ -253,30 +275,89 @@ def _coerce_url(field: FieldInfo, value: Any) -> dict[str, str]:
     raise value_error(field, value, 'write a link string or {"text": "...", "link": "https://..."}')
 
 
-def coerce_record(
-    fields_by_key: dict[str, FieldInfo] | Any, record: Any, tz: tzinfo, *, position: int | None = None
-) -> dict[str, Any]:
-    """Canonical ``{field name: value}`` for a whole record written by the caller.
+_COERCERS: dict[FieldType, Any] = {
+    FieldType.text: _coerce_text,
+    FieldType.phone: _coerce_text,
+    FieldType.email: _coerce_text,
+    FieldType.number: _coerce_number,
+    FieldType.checkbox: _coerce_checkbox,
+    FieldType.single_select: _coerce_single,
+    FieldType.multi_select: _coerce_multi,
+    FieldType.date: _coerce_date,
+    FieldType.user: _coerce_users,
+    FieldType.url: _coerce_url,
+    FieldType.link: _coerce_link,
+    FieldType.attachment: _coerce_attachment,
+}
 
-    ``fields_by_key`` resolves a field by name or id (a TableSchema). Raises InputError that names
-    the record's position when one is given.
+
+def _writer(field: FieldInfo) -> Callable[[Any, tzinfo], Any]:
+    """``coerce_write`` for one field, with the per-type choice made once and a fast path for the
+    common, already-canonical values (bulk writes run this for every value)."""
+    coerce = _COERCERS.get(field.type)
+    if field.computed or coerce is None:
+        return lambda value, tz: coerce_write(field, value, tz)
+    t = field.type
+    options = frozenset(field.options or ())
+
+    def write(value: Any, tz: tzinfo) -> Any:
+        if value is None:
+            return None
+        kind = type(value)
+        if kind is str:
+            if t is FieldType.text and len(value) <= MAX_VALUE_CHARS:
+                return value
+            if t is FieldType.single_select and value in options:
+                return value
+        elif kind is int or kind is float:
+            if t is FieldType.number and (kind is int or math.isfinite(value)):
+                return value
+            if t is FieldType.date and kind is int:
+                return value
+        elif kind is list and t is FieldType.multi_select:
+            if len(value) == len(set(value)) and all(type(v) is str and v in options for v in value):
+                return value
+        elif kind is bool and t is FieldType.checkbox:
+            return value
+        return coerce(field, value, tz)
+
+    return write
+
+
+def record_coercer(
+    table: TableSchema, tz: tzinfo, *, keep_none: bool = True
+) -> Callable[[Any, int | None], dict[str, Any]]:
+    """A function turning one record written by the caller into canonical ``{field name: value}``.
+
+    Built once per call (it indexes the fields and picks each field's coercion); raises
+    InputError naming the record's position. ``keep_none=False`` leaves empty values out (create).
     """
-    where = f"Record {position}: " if position is not None else ""
-    if not isinstance(record, dict):
-        raise InputError(f'{where}a record must be an object of field values like {{"Name": "x"}}.')
-    out: dict[str, Any] = {}
-    for key, value in record.items():
-        field = fields_by_key.find_field(key)
-        if field is None:
-            names = ", ".join(repr(f.name) for f in fields_by_key.fields[:40])
-            raise InputError(f"{where}no field {key!r} in table {fields_by_key.name!r}; fields are {names}.")
-        if field.name in out:
-            raise InputError(f"{where}field {field.name!r} is given twice (by name and by id).")
-        try:
-            out[field.name] = coerce_write(field, value, tz)
-        except InputError as exc:
-            raise InputError(where + exc.message) from None
-    return out
+    index = {key: (field, _writer(field)) for key, field in table.field_index().items()}
+
+    def coerce(record: Any, position: int | None = None) -> dict[str, Any]:
+        where = f"Record {position}: " if position is not None else ""
+        if not isinstance(record, dict):
+            raise InputError(f'{where}a record must be an object of field values like {{"Name": "x"}}.')
+        out: dict[str, Any] = {}
+        for key, value in record.items():
+            entry = index.get(key)
+            if entry is None:
+                names = ", ".join(repr(f.name) for f in table.fields[:40])
+                raise InputError(f"{where}no field {key!r} in table {table.name!r}; fields are {names}.")
+            field, write = entry
+            if field.name in out:
+                raise InputError(f"{where}field {field.name!r} is given twice (by name and by id).")
+            try:
+                canonical = write(value, tz)
+            except InputError as exc:
+                raise InputError(where + exc.message) from None
+            if canonical == "" or canonical == []:
+                canonical = None  # an empty value is no value
+            if canonical is not None or keep_none:
+                out[field.name] = canonical
+        return out
+
+    return coerce
 
 
 # ---------------------------------------------------------------------------------------- read
@@ -300,11 +381,11 @@ def is_empty(value: Any) -> bool:
 __all__ = [
     "COMPUTED_TYPES",
     "MAX_VALUE_CHARS",
-    "coerce_record",
     "coerce_write",
     "day_range",
     "is_empty",
     "parse_date",
+    "record_coercer",
     "render_date",
     "render_read",
     "short",

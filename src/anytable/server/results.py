@@ -13,14 +13,19 @@ from typing import Any
 from mcp.types import CallToolResult, TextContent
 
 from anytable.errors import AnytableError
-from anytable.masking import scrub, scrub_data
+from anytable.masking import scrub
 
 log = logging.getLogger("anytable.tools")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def ok(data: dict[str, Any]) -> CallToolResult:
-    clean = scrub_data(data)
-    text = json.dumps(clean, ensure_ascii=False, separators=(",", ":"))
+    """Structured content and its compact JSON text, both scrubbed (one pass over the JSON text)."""
+    raw = _ENCODER.encode(data)
+    text = scrub(raw)
+    clean = data if text == raw else json.loads(text)
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=clean)
 
 

@@ -9,6 +9,7 @@ in a worker thread on one connection; each tool call is one transaction (all or 
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import sqlite3
@@ -34,7 +35,6 @@ from anytable.providers.base import (
 from anytable.providers.local.sql import JSON_LIST_TYPES, after, compile_where, order_by
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
 from anytable.schemas.filters import Node
-from anytable.schemas.values import is_empty
 
 T = TypeVar("T")
 
@@ -76,8 +76,21 @@ CREATE TABLE IF NOT EXISTS at_fields (
 """
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _new_id(prefix: str, nbytes: int = 6) -> str:
     return prefix + secrets.token_hex(nbytes)
+
+
+_record_clock = itertools.count(time.time_ns() // 1000)
+
+
+def _record_ids(n: int) -> list[str]:
+    """Record ids that sort by creation (index-friendly for bulk inserts) and do not collide:
+    a microsecond-seeded counter plus random bits."""
+    tail = secrets.token_bytes(3 * n).hex()
+    return [f"rec{next(_record_clock):013x}{tail[6 * i : 6 * i + 6]}" for i in range(n)]
 
 
 def _quote(name: str) -> str:
@@ -349,13 +362,16 @@ class LocalProvider(Provider):
 
     @staticmethod
     def _to_sql(field: FieldInfo, value: Any) -> Any:
-        if is_empty(value):
-            return None
+        return LocalProvider._sql_writer(field)(value)
+
+    @staticmethod
+    def _sql_writer(field: FieldInfo) -> Callable[[Any], Any]:
+        """Canonical value -> column value (empty values become NULL), chosen once per field."""
         if field.type is FieldType.checkbox:
-            return 1 if value else 0
+            return lambda v: None if v is None else (1 if v else 0)
         if field.type in JSON_TYPES:
-            return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-        return value
+            return lambda v: _JSON.encode(v) if v else None
+        return lambda v: None if v == "" else v
 
     @staticmethod
     def _from_sql(field: FieldInfo, value: Any) -> Any:
@@ -448,9 +464,10 @@ class LocalProvider(Provider):
         marks = ",".join("?" * (3 + len(stored)))
         sql = f"INSERT INTO {_quote('r_' + table.id)} ({cols}) VALUES ({marks})"
         now = int(time.time() * 1000)
-        ids = [_new_id("rec", 7) for _ in rows]
+        ids = _record_ids(len(rows))
+        writers = [(f.name, self._sql_writer(f)) for f in stored]
         values = [
-            (rid, now, now, *[self._to_sql(f, row.get(f.name)) for f in stored])
+            (rid, now, now, *[write(row.get(name)) for name, write in writers])
             for rid, row in zip(ids, rows, strict=True)
         ]
 

@@ -1,0 +1,47 @@
+"""manifest.json (MCPB desktop bundle) stays true to the server: its tools and every variable."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from mcp import Client
+
+from anytable.config import ENV_VARS, SECRET_VARS, Settings
+from anytable.server import build_server
+
+pytestmark = pytest.mark.anyio
+MANIFEST = json.loads((Path(__file__).parents[1] / "manifest.json").read_text(encoding="utf-8"))
+NOT_IN_BUNDLE = {
+    "DINGTALK_API_URL",
+    "DINGTALK_OAPI_URL",
+    "ANYTABLE_PROVIDER",
+    "ANYTABLE_LOG_LEVEL",
+    "FEISHU_USER_ID_TYPE",
+}
+
+
+async def test_manifest_tools_equal_the_servers(tmp_path: Path) -> None:
+    server, _ = build_server(Settings(local_path=str(tmp_path / "m.sqlite")))
+    async with Client(server) as client:
+        tools = [{"name": t.name, "description": t.description} for t in (await client.list_tools()).tools]
+    assert MANIFEST["tools"] == tools
+
+
+def test_every_variable_is_a_user_config_entry_and_secrets_are_sensitive() -> None:
+    env = MANIFEST["server"]["mcp_config"]["env"]
+    config = MANIFEST["user_config"]
+    for var, attr in ENV_VARS.items():
+        if var in NOT_IN_BUNDLE:
+            continue
+        key = "local_path" if attr == "local_path" else attr
+        assert env[var] == f"${{user_config.{key}}}", var
+        assert config[key]["required"] is False
+        assert config[key].get("sensitive", False) is (var in SECRET_VARS), var
+
+
+def test_version_matches_the_package() -> None:
+    from anytable import __version__
+
+    assert MANIFEST["version"] == __version__

@@ -1,0 +1,80 @@
+"""Every tool's schema, snapshotted: a schema change is always a deliberate diff.
+
+Run with ANYTABLE_UPDATE_SNAPSHOTS=1 to rewrite the snapshots after a deliberate change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from anytable.config import Settings
+from anytable.server import build_server
+
+pytestmark = pytest.mark.anyio
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+UPDATE = os.environ.get("ANYTABLE_UPDATE_SNAPSHOTS") == "1"
+
+CONFIGS: dict[str, dict[str, Any]] = {
+    "local": {},
+    "read_only": {"read_only": True},
+}
+
+
+async def tool_list(settings: Settings) -> list[dict[str, Any]]:
+    server, _ = build_server(settings)
+    async with Client(server) as client:
+        return [
+            t.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for t in (await client.list_tools()).tools
+        ]
+
+
+@pytest.mark.parametrize("config", sorted(CONFIGS))
+async def test_tool_schemas_match_snapshot(config: str, tmp_path: Path) -> None:
+    tools = await tool_list(Settings(local_path=str(tmp_path / "s.sqlite"), **CONFIGS[config]))
+    path = SNAPSHOTS / f"tools_{config}.json"
+    text = json.dumps(tools, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if UPDATE or not path.exists():
+        path.write_text(text, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == text, (
+        f"tool schemas changed: review, then ANYTABLE_UPDATE_SNAPSHOTS=1 ({path.name})"
+    )
+
+
+async def test_read_only_lists_no_write_tool(tmp_path: Path) -> None:
+    tools = await tool_list(Settings(local_path=str(tmp_path / "s.sqlite"), read_only=True))
+    assert {t["name"] for t in tools} == {
+        "list_providers",
+        "list_tables",
+        "describe_table",
+        "query_records",
+        "get_records",
+    }
+    assert all(t["annotations"]["readOnlyHint"] for t in tools)
+
+
+async def test_write_tools_are_not_callable_in_read_only_mode(tmp_path: Path) -> None:
+    server, _ = build_server(Settings(local_path=str(tmp_path / "s.sqlite"), read_only=True))
+    async with Client(server) as client:
+        result = await client.call_tool("create_table", {"name": "x"})
+        assert result.is_error
+        assert (await client.call_tool("list_tables", {})).structured_content == {"tables": []}
+
+
+async def test_every_tool_has_annotations_and_an_output_schema(tmp_path: Path) -> None:
+    tools = await tool_list(Settings(local_path=str(tmp_path / "s.sqlite")))
+    destructive = {"delete_table", "delete_field", "delete_records"}
+    reads = {"list_providers", "list_tables", "describe_table", "query_records", "get_records"}
+    for tool in tools:
+        hints = tool["annotations"]
+        assert tool["outputSchema"]["type"] == "object", tool["name"]
+        assert hints["readOnlyHint"] is (tool["name"] in reads)
+        assert hints["destructiveHint"] is (tool["name"] in destructive)
+        assert hints["openWorldHint"] is False  # local only
+        assert "idempotentHint" in hints
