@@ -113,8 +113,9 @@ async def test_unknown_table_names_the_tables(h: Harness) -> None:
     assert "no_such_table" in message and "known_one" in message
 
 
-async def test_update_field_type_change_is_not_offered(h: Harness) -> None:
+async def test_update_field_needs_a_name_or_options(h: Harness) -> None:
     need(h, "tables", "create")
+    need(h, "fields", "update")
     await h.call("create_table", name="typed", fields=[{"name": "title", "type": "text"}])
     message = await h.fails("update_field", table="typed", field="title")
     assert "name" in message and "options" in message
