@@ -38,6 +38,7 @@ class Harness:
     emulator: EmulatorBase | None = None
     extra_args: dict[str, Any] = field(default_factory=dict)
     progress: list[tuple[float, float | None, str | None]] = field(default_factory=list)
+    users: list[str] = field(default_factory=lambda: ["u_ada", "u_bob"])  # user ids the provider knows
 
     @property
     def caps(self) -> dict[str, Any]:
@@ -105,6 +106,7 @@ async def serve(
     emulator: EmulatorBase | None = None,
     base: str | None = None,
     extra_args: dict[str, Any] | None = None,
+    users: list[str] | None = None,
 ) -> AsyncIterator[Harness]:
     """A server built from ``env`` whose HTTP goes to ``emulator``, and an MCP client on it."""
     settings = Settings.from_env(
@@ -117,7 +119,10 @@ async def serve(
     server, svc = build_server(settings, transports)
     async with AsyncExitStack() as stack:
         client = await stack.enter_async_context(Client(server, raise_exceptions=True))
-        yield Harness(provider, client, svc, base, emulator, extra_args or {})
+        harness = Harness(provider, client, svc, base, emulator, extra_args or {})
+        if users:
+            harness.users = users
+        yield harness
 
 
 @register("local")

@@ -108,3 +108,45 @@ async def test_computed_fields_are_read_only(h: Harness) -> None:
     message = await h.fails("create_records", table="computed", records=[{"title": "y", computed[0]: 5}])
     assert computed[0] in message and "computed" in message
     assert len(await h.all_records("computed")) == 1
+
+
+async def test_links_name_records_of_the_linked_table(h: Harness) -> None:
+    if not h.supports_type("link"):
+        pytest.skip(f"{h.provider} has no link fields")
+    await h.call("create_table", name="targets", fields=[{"name": "title", "type": "text"}])
+    made = await h.call("create_records", table="targets", records=[{"title": "t1"}, {"title": "t2"}])
+    target_ids = made["ids"] or [r["id"] for r in await h.all_records("targets")]
+    fields = [{"name": "title", "type": "text"}, {"name": "refs", "type": "link", "options": ["targets"]}]
+    await h.call("create_table", name="linking", fields=fields)
+    described = await h.call("describe_table", table="linking")
+    refs = next(f for f in described["fields"] if f["name"] == "refs")
+    assert refs["type"] == "link"
+    await h.call("create_records", table="linking", records=[{"title": "a", "refs": target_ids}])
+    (record,) = await h.all_records("linking")
+    assert sorted(record["fields"]["refs"]) == sorted(target_ids)
+    page = await h.call(
+        "query_records", table="linking", where={"field": "refs", "op": "contains", "value": target_ids[0]}
+    )
+    assert [r["id"] for r in page["records"]] == [record["id"]]
+
+
+async def test_users_read_as_id_objects(h: Harness) -> None:
+    if not h.supports_type("user"):
+        pytest.skip(f"{h.provider} has no user fields")
+    users = h.users
+    await h.call(
+        "create_table",
+        name="people",
+        fields=[{"name": "title", "type": "text"}, {"name": "owner", "type": "user"}],
+    )
+    await h.call(
+        "create_records",
+        table="people",
+        records=[{"title": "a", "owner": users[0]}, {"title": "b", "owner": [{"id": users[1]}]}],
+    )
+    got = {r["fields"]["title"]: r["fields"]["owner"] for r in await h.all_records("people")}
+    assert [u["id"] for u in got["a"]] == [users[0]] and [u["id"] for u in got["b"]] == [users[1]]
+    page = await h.call(
+        "query_records", table="people", where={"field": "owner", "op": "contains", "value": users[1]}
+    )
+    assert [r["fields"]["title"] for r in page["records"]] == ["b"]

@@ -157,6 +157,7 @@ class Anytable(RecordsMixin):
             seen.add(spec.name)
         if any(t.name == name for t in await self.tables(addr, fresh=True)):
             raise InputError(f"A table named {name!r} already exists in this base; pick another name.")
+        specs = [await self._link_target(addr, spec) for spec in specs]
         info = await addr.provider.create_table(addr.base, name, specs)
         self.forget(addr)
         return {"id": info.id, "name": info.name}
@@ -222,6 +223,7 @@ class Anytable(RecordsMixin):
             raise InputError(
                 f"Table {schema.name!r} already has a field named {spec.name!r}; pick another name."
             )
+        spec = await self._link_target(addr, spec)
         field = await addr.provider.create_field(addr.base, schema, spec)
         self.forget(addr, schema.id)
         return field.public()
@@ -274,6 +276,17 @@ class Anytable(RecordsMixin):
         self.forget(addr, schema.id)
         return {"deleted": True}
 
+    async def _link_target(self, addr: Address, spec: FieldSpec) -> FieldSpec:
+        """A link field's options name its linked table: by id or name in, always by id out."""
+        if spec.type is not FieldType.link or not spec.options:
+            return spec
+        target = Address(addr.provider, addr.base, spec.options[0])
+        try:
+            info = await self.table_info(target)
+        except NotFoundError as exc:
+            raise InputError(f"Link field {spec.name!r}: {exc.message}") from None
+        return spec.model_copy(update={"options": [info.id]})
+
     # ------------------------------------------------------------------------- views
     async def list_views(self, provider: str | None, base: str | None, table: str | None) -> dict[str, Any]:
         addr = self.address(provider, base, table)
@@ -319,8 +332,15 @@ def _check_name(name: Any, what: str) -> str:
 def _check_options(options: Any, ftype: FieldType, where: str) -> list[str] | None:
     if options is None:
         return [] if ftype in SELECT_TYPES else None
+    if ftype is FieldType.link:
+        if not isinstance(options, list) or len(options) != 1 or not isinstance(options[0], str):
+            raise InputError(f'{where}options of a link field name the linked table: ["<table id or name>"].')
+        return [options[0].strip()]
     if ftype not in SELECT_TYPES:
-        raise InputError(f"{where}options apply only to single_select and multi_select fields.")
+        raise InputError(
+            f"{where}options apply only to single_select and multi_select fields (and name the linked table "
+            "of a link field)."
+        )
     if not isinstance(options, list) or not all(isinstance(o, str) and o.strip() for o in options):
         raise InputError(f'{where}options must be a list of option names like ["todo", "done"].')
     cleaned = [o.strip() for o in options]

@@ -435,28 +435,32 @@ class LocalProvider(Provider):
         return await self._run(work)
 
     def _check_links(self, conn: sqlite3.Connection, table: TableSchema, rows: list[dict[str, Any]]) -> None:
-        """Link values must name records of this base."""
-        link_fields = [f for f in table.fields if f.type is FieldType.link]
-        if not link_fields:
-            return
-        wanted = {rid for row in rows for f in link_fields for rid in row.get(f.name) or []}
-        if not wanted:
-            return
-        base = conn.execute("SELECT base FROM at_tables WHERE id = ?", (table.id,)).fetchone()[0]
-        found: set[str] = set()
-        for (tid,) in conn.execute("SELECT id FROM at_tables WHERE base = ?", (base,)).fetchall():
+        """Link values must name records of the linked table (of this base, when none is named)."""
+        for field in (f for f in table.fields if f.type is FieldType.link):
+            wanted = {rid for row in rows for rid in row.get(field.name) or []}
+            if not wanted:
+                continue
+            if field.options:
+                targets = [field.options[0]]
+                if not conn.execute("SELECT 1 FROM at_tables WHERE id = ?", (targets[0],)).fetchone():
+                    raise InputError(
+                        f"Field {field.name!r} links to table {targets[0]}, which no longer exists."
+                    )
+            else:
+                base = conn.execute("SELECT base FROM at_tables WHERE id = ?", (table.id,)).fetchone()[0]
+                targets = [tid for (tid,) in conn.execute("SELECT id FROM at_tables WHERE base = ?", (base,))]
+            found: set[str] = set()
             marks = ",".join("?" * len(wanted))
-            found |= {
-                r
-                for (r,) in conn.execute(
-                    f"SELECT rid FROM {_quote('r_' + tid)} WHERE rid IN ({marks})", list(wanted)
+            for tid in targets:
+                sql = f"SELECT rid FROM {_quote('r_' + tid)} WHERE rid IN ({marks})"
+                found |= {r for (r,) in conn.execute(sql, list(wanted))}
+            missing = sorted(wanted - found)
+            if missing:
+                where = f"table {field.options[0]}" if field.options else "this base"
+                raise InputError(
+                    f"Field {field.name!r}: no records {', '.join(missing[:20])} in {where}; link values are "
+                    "record ids of the linked table."
                 )
-            }
-        missing = sorted(wanted - found)
-        if missing:
-            raise InputError(
-                f"Link values name records that do not exist in this base: {', '.join(missing[:20])}."
-            )
 
     async def create_batch(self, base: str, table: TableSchema, rows: list[dict[str, Any]]) -> CreateResult:
         stored = [f for f in table.fields if f.type not in SYSTEM_COLUMNS]
