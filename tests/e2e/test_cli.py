@@ -29,7 +29,9 @@ def test_tools_lists_every_tool(tmp_path: Path) -> None:
 
 
 def test_call_prints_results_and_errors(tmp_path: Path) -> None:
-    made = run(tmp_path, "call", "create_table", '{"name": "Notes", "fields": [{"name": "Text", "type": "text"}]}')
+    made = run(
+        tmp_path, "call", "create_table", '{"name": "Notes", "fields": [{"name": "Text", "type": "text"}]}'
+    )
     assert made.returncode == 0 and json.loads(made.stdout)["name"] == "Notes"
     created = run(tmp_path, "call", "create_records", '{"table": "Notes", "records": [{"Text": "hi"}]}')
     assert json.loads(created.stdout)["created"] == 1

@@ -15,7 +15,7 @@ FieldArg = Annotated[str, Field(description="field name or id")]
 WhereArg = Annotated[dict[str, Any] | None, WithJsonSchema(WHERE_SCHEMA)]
 SortArg = Annotated[list[dict[str, Any]] | None, WithJsonSchema(SORT_SCHEMA)]
 IdsArg = Annotated[list[str], WithJsonSchema({"type": "array", "items": {"type": "string"}, "minItems": 1})]
-OptionsArg = Annotated[list[str] | None, Field(description="select option names")]
+OptionsArg = Annotated[list[str] | None, Field(description="select option names; for link: [linked table]")]
 FieldSpecsArg = Annotated[
     list[dict[str, Any]] | None,
     WithJsonSchema(
