@@ -38,7 +38,8 @@ CASES: list[tuple[str, list[str] | None, Any, Any]] = [
         {"text": "Example", "link": "https://example.com"},
     ),
     ("email", None, "ada@example.com", "ada@example.com"),
-    ("phone", None, "+86 138 0000 0000", "+86 138 0000 0000"),
+    # Feishu phone fields hold digits with an optional leading + (reference A.3: (\+)?\d*).
+    ("phone", None, "+8613800000000", "+8613800000000"),
 ]
 
 

@@ -14,7 +14,8 @@ Emulated endpoints
   "data": ["<task id>"]}``. Asynchronous: see "Imports" below.
 * ``GET  /v1/database/query/import-results?ids=..&ids=..`` -> newer form ``{"code", "message",
   "progress", "data": [{id, progress, status, total_count, success_count, fail_count, fail_detail}]}``;
-  ``import_results_legacy=True``: older form ``{"code", "message", "data": [{id, progress, status}]}``.
+  ``import_results_legacy=True``: older form ``{"code", "message", "data": [{id, progress, status}]}``;
+  ``import_results_bare=True``: the newest EN page's form, the bare list ``[{id, progress, ...}]``.
 * ``POST /v1/database/records/page`` -> ``{"code": 0, "message": "OK", "data": {"table_info": {...},
   "records": [{id, value, created_at, updated_at}], "total_count"}}``; ``records_page_envelope=False``
   answers the bare ``data`` object (the newer EN page).
@@ -78,6 +79,8 @@ Doubtful points and choices
   "fail_reason"}`` (1-based, inclusive, numbered in the order of ``records``): every row in that range
   is not stored, every other row is. ``import_discard="rows"`` instead keeps the chunk's good rows
   (fail_detail still reports only the first failure per chunk, so a client must read back).
+  ``fail_rows_named=False`` leaves ``row`` null in those items (the newest example's 1062 item names
+  only its range), so a client cannot tell which row of the chunk was the bad one.
 * Task status strings [INF]: ``PENDING`` (queued, nothing processed), ``PROCESSING``, ``SUCCESS`` (no
   row failed), ``FAIL`` (at least one row failed: ``success_count`` says how many were stored). The
   only documented example is ``{"progress": 0, "status": "FAIL"}``. ``progress`` is the processed
@@ -259,6 +262,8 @@ class GPTBotsEmulator(EmulatorBase):
         records_page_envelope: bool = True,
         update_envelope: bool = False,
         import_results_legacy: bool = False,
+        import_results_bare: bool = False,
+        fail_rows_named: bool = True,
         seed: int = 7,
         **base: Any,
     ) -> None:
@@ -275,6 +280,8 @@ class GPTBotsEmulator(EmulatorBase):
         self.records_page_envelope = records_page_envelope
         self.update_envelope = update_envelope
         self.import_results_legacy = import_results_legacy
+        self.import_results_bare = import_results_bare
+        self.fail_rows_named = fail_rows_named
 
         self.tables: dict[str, Table] = {}
         self.tasks: dict[str, ImportTask] = {}
@@ -570,6 +577,8 @@ class GPTBotsEmulator(EmulatorBase):
             ]
             return json_response(200, {**OK, "data": data})
         data = [self._render_task(t) for t in found]
+        if self.import_results_bare:
+            return json_response(200, data)
         overall = _num(sum(d["progress"] for d in data) / len(data)) if data else 0
         return json_response(200, {**OK, "progress": overall, "data": data})
 
@@ -916,7 +925,7 @@ class GPTBotsEmulator(EmulatorBase):
         if first_fail is not None:
             task.fail_detail.append(
                 {
-                    "row": first_fail[0],
+                    "row": first_fail[0] if self.fail_rows_named else None,
                     "row_number_start": start + 1,
                     "row_number_end": start + len(chunk),
                     "fail_reason": first_fail[1],

@@ -332,6 +332,22 @@ async def test_import_failed_progress_option_and_legacy_form() -> None:
     assert body == {"code": 0, "message": "OK", "data": [{"id": task, "progress": 0, "status": "FAIL"}]}
 
 
+async def test_import_results_bare_and_unnamed_failure_options() -> None:
+    emu = make_emu(import_results_bare=True, fail_rows_named=False)
+    tid = emu.add_table(AGENT, "t", FIELDS)
+    async with client_for(emu) as c:
+        records = [row(i) for i in range(1, 13)]
+        records[3] = row(4, no="x")
+        task = await import_rows(c, tid, records)
+        r = await c.get("/v1/database/query/import-results", params={"ids": task})
+    body = r.json()
+    assert isinstance(body, list) and [t["id"] for t in body] == [task]
+    assert [(d["row"], d["row_number_start"], d["row_number_end"]) for d in body[0]["fail_detail"]] == [
+        (None, 1, 10)
+    ]
+    assert len(emu.rows(tid)) == 2
+
+
 async def test_import_caps(emu: GPTBotsEmulator, c: httpx.AsyncClient) -> None:
     tid = emu.add_table(AGENT, "t", FIELDS)
     url = "/v1/database/import/records"

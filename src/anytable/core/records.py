@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from anytable.core.cursor import decode_cursor, encode_cursor, fingerprint
-from anytable.errors import AnytableError, InputError, PartialWriteError
+from anytable.errors import AnytableError, InputError, PartialWriteError, ProviderError
 from anytable.providers.base import CreateResult, PageRequest, Record
 from anytable.providers.batching import chunked
 from anytable.providers.evaluate import matches, sort_records
@@ -235,6 +235,7 @@ class RecordsMixin:
             schema = await self.schema(addr, fresh=True)  # the table may have changed since we cached it
             coerce = record_coercer(schema, self.tz, keep_none=False)
             rows = [coerce(r, i) for i, r in enumerate(records)]
+        addr.provider.check_rows(schema, rows, update=False)
         limits = addr.provider.limits
         ids: list[str | None] = []
         failed: list[dict[str, Any]] = []
@@ -248,7 +249,7 @@ class RecordsMixin:
             try:
                 result = await self._write(addr, schema.id, run, chunk)
             except AnytableError as exc:
-                raise self._partial("create", exc, start, total, ids, failed) from None
+                raise self._partial("create", exc, start, total, ids, failed, len(chunk)) from None
             for j, rid in enumerate(result.ids):
                 if j in result.failed:
                     failed.append({"index": start + j, "error": result.failed[j]})
@@ -310,6 +311,7 @@ class RecordsMixin:
                 if attempt:
                     raise
                 schema = await self.schema(addr, fresh=True)
+        addr.provider.check_rows(schema, [values for _, values in rows], update=True)
         limits = addr.provider.limits
         total, done = len(rows), 0
 
@@ -320,7 +322,9 @@ class RecordsMixin:
             try:
                 await self._write(addr, schema.id, run, chunk)
             except AnytableError as exc:
-                raise self._partial("update", exc, done, total, [r[0] for r in rows[:done]], []) from None
+                raise self._partial(
+                    "update", exc, done, total, [r[0] for r in rows[:done]], [], len(chunk)
+                ) from None
             done += len(chunk)
             if progress is not None and total > len(chunk):
                 await progress(done, total, f"updated {done} of {total}")
@@ -348,7 +352,7 @@ class RecordsMixin:
             try:
                 await self._write(addr, schema.id, run, chunk)
             except AnytableError as exc:
-                raise self._partial("delete", exc, done, total, list(ids[:done]), []) from None
+                raise self._partial("delete", exc, done, total, list(ids[:done]), [], len(chunk)) from None
             done += len(chunk)
             if progress is not None and total > len(chunk):
                 await progress(done, total, f"deleted {done} of {total}")
@@ -365,9 +369,18 @@ class RecordsMixin:
 
     @staticmethod
     def _partial(
-        verb: str, exc: AnytableError, done: int, total: int, ids: list[Any], failed: list[dict[str, Any]]
+        verb: str,
+        exc: AnytableError,
+        done: int,
+        total: int,
+        ids: list[Any],
+        failed: list[dict[str, Any]],
+        batch: int = 0,
     ) -> AnytableError:
-        if done == 0:
+        # A batch whose outcome is unknown (its answer was lost and could not be checked) is neither
+        # done nor not done: saying "were not" would invite sending it twice.
+        unknown = isinstance(exc, ProviderError) and exc.kind == "unknown_outcome" and batch > 0
+        if done == 0 and (not unknown or batch >= total):
             return exc
         past = {"create": "created", "update": "updated", "delete": "deleted"}[verb]
         shown = [i for i in ids if i][:MAX_IDS_IN_MESSAGE]
@@ -377,6 +390,17 @@ class RecordsMixin:
             else ""
         )
         id_text = f" (ids {', '.join(shown)}{more})" if shown and verb == "create" else ""
+        if unknown:
+            last = min(done + batch, total) - 1
+            message = (
+                "Stopped part-way: "
+                + (f"records 0-{done - 1} of the {total} given were {past}{id_text}; " if done else "")
+                + f"whether records {done}-{last} were {past} is not known"
+                + (f"; records {last + 1}-{total - 1} were not" if last + 1 < total else "")
+                + f". Cause: {exc}. Check with query_records which of records {done}-{last} were {past}, then "
+                f"call {verb}_records again with only the records that were not."
+            )
+            return PartialWriteError(message, done=done, ids=ids)
         message = (
             f"Stopped part-way: records 0-{done - 1} of the {total} given were {past}{id_text}"
             f"{f', {len(failed)} of them refused' if failed else ''}; records {done}-{total - 1} were not. "

@@ -148,6 +148,12 @@ class Provider(ABC):
         """The provider's native form of ``where``. Default: nothing native, all in the server."""
         return CompiledFilter(native=None, exact=where is None)
 
+    def check_rows(self, table: TableSchema, rows: list[dict[str, Any]], *, update: bool) -> None:  # noqa: B027
+        """Provider rules a value must meet beyond its contract type (a whole number for an integer
+        field, a length limit...), checked on every row of a create or update call before anything
+        is sent. ``rows[i]`` is record ``i`` of the call (canonical values; on update only the fields
+        being changed, None clearing one). Raise InputError naming the record and the field."""
+
     @abstractmethod
     async def read_page(self, base: str, table: TableSchema, request: PageRequest) -> Page: ...
 

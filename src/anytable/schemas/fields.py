@@ -61,6 +61,8 @@ class FieldInfo(BaseModel):
     options: list[str] | None = None
     primary: bool = False
     read_only: bool = False
+    required: bool = False  # the provider refuses a record without a value here (GPTBots)
+    unique: bool = False  # the provider refuses a value another record already has (GPTBots)
     native_type: str | None = None
     extra: dict[str, object] = {}
 
@@ -73,6 +75,10 @@ class FieldInfo(BaseModel):
         if self.options is not None:
             out["options"] = list(self.options)
         out["primary"] = self.primary
+        if self.required:
+            out["required"] = True
+        if self.unique:
+            out["unique"] = True
         return out
 
 
