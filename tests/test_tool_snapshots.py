@@ -78,3 +78,18 @@ async def test_every_tool_has_annotations_and_an_output_schema(tmp_path: Path) -
         assert hints["destructiveHint"] is (tool["name"] in destructive)
         assert hints["openWorldHint"] is False  # local only
         assert "idempotentHint" in hints
+
+
+async def test_unknown_and_malformed_arguments_are_refused_clearly(tmp_path: Path) -> None:
+    server, _ = build_server(Settings(local_path=str(tmp_path / "s.sqlite")))
+    async with Client(server) as client:
+        await client.call_tool("create_table", {"name": "t", "fields": [{"name": "a", "type": "text"}]})
+        typo = await client.call_tool("query_records", {"tabel": "t"})
+        assert typo.is_error and "'tabel'" in typo.content[0].text and "table" in typo.content[0].text
+        retype = await client.call_tool("update_field", {"table": "t", "field": "a", "type": "number"})
+        assert retype.is_error and "cannot be changed" in retype.content[0].text
+        described = await client.call_tool("describe_table", {"table": "t"})
+        assert described.structured_content["fields"][0]["type"] == "text"
+        bad = await client.call_tool("query_records", {"table": "t", "limit": "lots"})
+        assert bad.is_error and bad.content[0].text.startswith("query_records: limit:")
+        assert "pydantic" not in bad.content[0].text

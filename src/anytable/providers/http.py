@@ -147,7 +147,7 @@ class ApiClient:
                     status=error.status,
                 )
             self.retries += 1
-            log.info("%s %s: %s; retry %d in %.2fs", method, key, error.kind, attempt, delay)
+            log.info("%s: %s; retry %d in %.2fs", key, error.kind, attempt, delay)
             if error.kind == "throttle":
                 self.limiter.pause(key, delay)
                 await self.limiter.acquire(key)  # the pause is the wait

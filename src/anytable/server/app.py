@@ -6,14 +6,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, InputRequiredResult
 from mcp.types import Tool as MCPTool
+from pydantic import ValidationError
 
 from anytable import __version__
 from anytable.config import Settings
 from anytable.core.service import Anytable
 from anytable.providers.registry import TransportFactory
 from anytable.server.registrar import Registrar
+from anytable.server.results import error, invalid_arguments, unknown_arguments
 from anytable.server.schema import compact_schema
 from anytable.tools import MODULES
 
@@ -32,8 +36,15 @@ pass next_cursor back until it is null.
 """
 
 
+# Accepted by every tool, even one that has no use for them (list_providers), so that a client
+# that always sends the addressing arguments is not refused.
+ADDRESSING = frozenset({"provider", "base", "table"})
+
+
 class AnytableServer(MCPServer[Any]):
-    """MCPServer whose tools/list carries compact schemas."""
+    """MCPServer whose tools/list carries compact schemas, and whose tools refuse arguments they
+    do not have (a misspelt argument silently ignored is a change the caller did not get) and
+    explain malformed ones in a line."""
 
     async def list_tools(self) -> list[MCPTool]:
         tools = await super().list_tools()
@@ -42,6 +53,22 @@ class AnytableServer(MCPServer[Any]):
             if tool.output_schema is not None:
                 tool.output_schema = compact_schema(tool.output_schema)
         return tools
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        tool = self._tool_manager.get_tool(name)
+        if tool is not None:
+            known = tool.parameters.get("properties", {})
+            unknown = sorted(set(arguments) - set(known) - ADDRESSING)
+            if unknown:
+                return error(unknown_arguments(name, unknown, sorted(known)))
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc.__cause__, ValidationError):
+                return error(invalid_arguments(name, exc.__cause__))
+            raise
 
 
 def build_server(

@@ -11,6 +11,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from mcp.types import CallToolResult, TextContent
+from pydantic import ValidationError
 
 from anytable.errors import AnytableError
 from anytable.masking import scrub
@@ -46,3 +47,21 @@ async def run(tool: str, work: Awaitable[dict[str, Any]]) -> CallToolResult:
             f"{tool} failed on an internal error ({type(exc).__name__}: {scrub(str(exc))[:300]}). Nothing more is "
             "known; check the server log, and report it if it happens again."
         )
+
+
+def unknown_arguments(tool: str, unknown: list[str], known: list[str]) -> str:
+    hint = ""
+    if tool == "update_field" and "type" in unknown:
+        hint = " A field's type cannot be changed: create a field of the new type and copy the values."
+    return (
+        f"{tool} has no argument {', '.join(repr(u) for u in unknown)}; its arguments are "
+        f"{', '.join(known)}. Nothing was changed.{hint}"
+    )
+
+
+def invalid_arguments(tool: str, exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "arguments"
+        problems.append(f"{where}: {err['msg']}")
+    return f"{tool}: {'; '.join(problems)}. Nothing was changed."
