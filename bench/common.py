@@ -8,7 +8,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from anytable.masking import configure_logging
+
 RESULTS: list[dict[str, Any]] = []
+configure_logging("WARNING")  # benchmarks print their results; logs would only get in the way
 
 
 def median_time(fn: Callable[[], Any], runs: int) -> float:
