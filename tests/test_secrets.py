@@ -68,7 +68,9 @@ async def test_no_secret_leaves_the_server(tmp_path: Path) -> None:
             for pid in ("dingtalk", "feishu", "gptbots"):
                 fields = [{"name": "title", "type": "text"}, {"name": "n", "type": "number"}]
                 await call("create_table", provider=pid, name=f"secret_{pid}", fields=fields)
-                await call("create_records", provider=pid, table=f"secret_{pid}", records=[{"title": "a", "n": 1}])
+                await call(
+                    "create_records", provider=pid, table=f"secret_{pid}", records=[{"title": "a", "n": 1}]
+                )
                 await call("query_records", provider=pid, table=f"secret_{pid}")
                 bad = await call("create_records", provider=pid, table=f"secret_{pid}", records=[{"n": "x"}])
                 assert bad.is_error

@@ -4,52 +4,29 @@ socket to the DingTalk emulator served by uvicorn on 127.0.0.1 (both hosts: api 
 from __future__ import annotations
 
 import json
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
-import uvicorn
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from tests.e2e.test_transports import server_env
-from tests.emulators.base import asgi_app
+from tests.emulators.base import served as served_on_loopback
 from tests.emulators.dingtalk import DingTalkEmulator
 from tests.providers.dingtalk_harness import ADA, APP_KEY, APP_SECRET, BASE_ID, make_emulator
 
 pytestmark = pytest.mark.anyio
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served() -> Iterator[tuple[DingTalkEmulator, str]]:
     emu = make_emulator(latency=0.002)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(asgi_app(emu), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the emulator did not start"
-        time.sleep(0.02)
-    try:
-        yield emu, f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served_on_loopback(emu) as url:
+        yield emu, url
 
 
 def text(result: Any) -> str:
