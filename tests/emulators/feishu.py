@@ -1,4 +1,5 @@
-"""In-process emulator of the Feishu / Lark Bitable v1 open API (records, tables, fields, views).
+"""In-process emulator of the Feishu / Lark Bitable v1 open API (records, tables, fields, views, and
+the base administration: app metadata, dashboards, forms, custom roles and their members).
 
 Sources: /work/shared/reference/feishu-bitable-v1-reference.txt ("ref", section numbers A.n) and
 provider-api-notes.md section 2 ("notes"; records/search, batch_get and the token endpoint are only
@@ -16,25 +17,54 @@ Emulated
   ``default_view_id``, ``field_id_list``), batch_create, PATCH rename, DELETE, batch_delete.
 * Fields (A.37-A.40): list, create, update (PUT = full replacement: an omitted ``property`` or
   ``description`` is reset, A.5 "更新字段时为全量更新"), delete (the primary field cannot be deleted).
-* Views (A.20-A.24): list, create, get, patch (name, filter_info, hidden_fields), delete.
+* Views (A.20-A.24): list, create, get, patch (name, filter_info, hidden_fields), delete. A view
+  filter names select options by id (A.20's example); option names are refused (1254018).
+* App metadata (A.10/A.11): GET ``{app: {app_token, name, revision, is_advanced}}``; PUT name and/or
+  is_advanced, not atomic as A.11 says (the name changes first, then the switch). A base that cannot
+  have advanced permissions (``App.advanced_allowed = False``: inside Docs, Sheets or the Wiki) ->
+  1254301. Names: at most 100 characters, none of ``? / \\ * : [ ]`` -> 1254031.
+* Dashboards (A.18/A.19): list (``dashboards``, page_size max 500) and copy (``name`` required; an
+  unknown block -> 1254050, a name with ``[]`` or over 100 characters -> 1254038, a taken name ->
+  1254039).
+* Forms (A.25-A.28): a form is a view of type form (form_id = its view_id; an unknown id -> 1254042,
+  a view that is not a form -> 1254005). GET/PATCH the metadata (``shared_limit`` off,
+  tenant_editable or anyone_editable; sharing makes a ``shared_url``); list the questions (one per
+  writable field, in question order; page_size max 100) and PATCH one (``pre_field_id`` moves it,
+  ``""`` first; an unknown question -> 1254049; a question being or staying hidden takes no other
+  change -> 1254001, A.27 "当值为 false 时,不允许更新其他字段"). Form writes are table writes
+  (1254291 Write conflict, as the pages' note says).
+* Custom roles (A.41-A.44): list (page_size max 30), create, PUT (a full replacement, answered with
+  ``addrecords_perm``/``deleterecords_perm`` and no role_id, as A.44 shows), delete. Every role and
+  member call needs advanced permissions on -> else 1254301, also for ``advanced_delay`` seconds
+  after switching them on (A.7: "开启高级权限有延迟"). Limits: ``max_roles`` (30) -> 1254110; a role
+  name that is empty or over 100 characters -> 1254032, taken -> 1254033; row/column settings
+  (rec_rule, field_perm) where ``App.row_column_perms`` is False -> 1254304.
+* Role members (A.45-A.49): list (page_size max 100; users, chats and departments as A.47 shows), add
+  one (``member_id_type``: open_id, union_id, user_id, chat_id, department_id, open_department_id),
+  add/remove in batch (``member_list`` of 1-100), remove one. An unknown member, or removing one
+  that is not in the role -> 1254048 (nothing applied); ``max_members`` (200) -> 1254111.
 * Records: POST records/search, GET records (deprecated list, formula ``filter`` string, A.4/A.30),
   GET/PUT/DELETE records/:id, POST records, batch_create, batch_update, batch_delete, batch_get.
 
 Every response carries header ``X-Tt-Logid``; every error body carries ``error.log_id``. Business
 errors use the envelope ``{code, msg, data: {}, error}`` with the HTTP status of the page's 错误码
-table (mostly 200). App state lives in :class:`App` (one per app_token) so that app metadata,
-forms, dashboards, roles and members can be added later next to ``tables``.
+table (mostly 200; the administration pages have their own tables: ``STATUS_PROFILES``). App state
+lives in :class:`App` (one per app_token): metadata, tables, dashboards, roles and their members.
 
 Test helpers (no HTTP)
 ----------------------
 ``add_app(app_token, name)``, ``add_table(app_token, name, fields=[...], records=[{name: value}])``,
 ``add_user(open_id, name, union_id=, user_id=, en_name=, email=)``, ``add_chat(chat_id, name)``,
 ``add_attachment(app_token, file_token, name, size, mime)``, ``add_credentials(app_id, secret)``,
-``issue_token()``; inspection: ``records(app_token, table)`` (records/search read format),
-``cell(app_token, table, record_id, field_name)`` (write format), ``field_list(...)``, ``table(...)``,
-``app(...)``. Knobs: ``write_time``, ``rate_limits`` (by route name, see ``DEFAULT_RATE_LIMITS``),
-``batch_limit``, ``batch_get_limit``, ``max_records_per_table``, ``max_tables``, ``max_fields``,
-``max_views``, ``token_ttl``, ``tz_offset_hours``, ``operator`` (open_id shown as creator/modifier).
+``issue_token()``, ``add_department(open_department_id, name, department_id=)``,
+``add_dashboard(app_token, name)``, ``add_role(app_token, role_name, table_roles, block_roles)``;
+inspection: ``records(app_token, table)`` (records/search read format), ``cell(app_token, table,
+record_id, field_name)`` (write format), ``field_list(...)``, ``table(...)``, ``app(...)`` (its
+``advanced_allowed`` / ``row_column_perms`` flags can be set). Knobs: ``write_time``, ``rate_limits``
+(by route name, see ``DEFAULT_RATE_LIMITS``), ``batch_limit``, ``batch_get_limit``,
+``max_records_per_table``, ``max_tables``, ``max_fields``, ``max_views``, ``max_roles``,
+``max_members``, ``advanced_delay``, ``token_ttl``, ``tz_offset_hours``, ``operator`` (open_id shown
+as creator/modifier).
 New endpoints are added in ``_routes()`` (one line each: method, path, handler, rate-limit name).
 
 Documented limits enforced
@@ -106,6 +136,16 @@ Doubtful points and the choice made
 * Record updates are incremental; ``null`` clears a cell (newer update page). Empty strings and
   empty lists also leave the cell empty (absent on read).
 * Paging tokens are opaque offsets: re-usable, stable while the table does not change.
+* A.18 shows a copied dashboard's answer as a bare ``{block_id, name}``; every other page (and the
+  SDK) has the ``{code, msg, data}`` envelope, so the copy is answered inside it too.
+* A.42 documents no answer body for a new role; we answer ``{role: {...}}`` with its role_id (the
+  SDK's CreateAppRoleRespData), as A.41 lists it.
+* Role bodies: the role pages list no code for an unknown table, dashboard, field or option in
+  table_roles / block_roles, a bad permission value or a malformed rec_rule: 1254001
+  WrongRequestBody. Record rules take select fields (values: option ids) and person fields or ``""``
+  (the creator), which read back as ``contains`` the viewer with value null (A.41's example).
+  A list over its "最大长度 100" -> 99992402 like the other parameter validations.
+* Adding a member who already is one changes nothing and succeeds (no page lists an error for it).
 * Transient faults rotate through 1254290 TooManyRequest (HTTP 200), 1254607 Data not ready
   (HTTP 400), 1255040 timeout (HTTP 504) - statuses from the record pages' tables - and a plain-text
   HTTP 500 / 503 from the gateway.
@@ -213,6 +253,10 @@ DATE_FORMATTERS = {
     "yyyy/MM/dd", "yyyy/MM/dd HH:mm", "yyyy-MM-dd", "yyyy-MM-dd HH:mm", "MM-dd", "MM/dd/yyyy", "dd/MM/yyyy",
 }  # fmt: skip
 VIEW_TYPES = {"grid", "kanban", "gallery", "gantt", "form"}
+SHARED_LIMITS = {"off", "tenant_editable", "anyone_editable"}  # A.25
+TABLE_PERMS = {0, 1, 2, 4}  # A.42: none, read, edit records, edit fields and records
+ROLE_OPERATORS = {"is", "isNot", "contains", "doesNotContain", "isEmpty", "isNotEmpty"}  # A.44
+MEMBER_ID_TYPES = ("open_id", "union_id", "user_id", "chat_id", "department_id", "open_department_id")
 
 # ---------------------------------------------------------------------------------------------
 # Error codes: message (the 描述 column) and HTTP status (the HTTP状态码 column of the pages)
@@ -242,14 +286,23 @@ MESSAGES = {
     1254027: "UploadAttachNotAllowed",
     1254028: "EmptyFieldName",
     1254029: "InvalidFieldName",
+    1254031: "InvalidAppName",
+    1254032: "InvalidRoleName",
+    1254033: "RoleNameDuplicated",
     1254034: "The last table cannot be deleted.",
     1254037: "Invalid client token, make sure that it complies with the specification.",
+    1254038: "Invalid name, make sure that it complies with the specification.",
+    1254039: "Duplicated name, use another name instead.",
     1254040: "BaseTokenNotFound",
     1254041: "TableIdNotFound",
     1254042: "ViewIdNotFound",
     1254043: "RecordIdNotFound",
     1254044: "FieldIdNotFound",
     1254045: "FieldNameNotFound",
+    1254047: "RoleIdNotFound",
+    1254048: "MemberNotFound",
+    1254049: "FormFieldNotFound",
+    1254050: "Source block is not found.",
     1254060: "TextFieldConvFail",
     1254061: "NumberFieldConvFail",
     1254062: "SingleSelectFieldConvFail",
@@ -286,8 +339,13 @@ MESSAGES = {
     1254105: "ColumnExceedLimit",
     1254107: "FilterLengthExceedLimit",
     1254108: "SortLengthExceedLimit",
+    1254110: "RoleExceedLimit",
+    1254111: "MemberExceedLimit",
     1254290: "TooManyRequest",
     1254291: "Write conflict",
+    1254301: "OperationTypeError",
+    1254302: "RolePermNotAllow",
+    1254304: "Only Available For Business and Enterprise Editions",
     1254606: "DataNotChange",
     1254607: "Data not ready, please try again later",
     1255001: "InternalError",
@@ -314,6 +372,42 @@ CLASSIC_STATUS = {
 GROUP_STATUS = {
     "tables": {1254013: 400},  # A.14/A.15
     "records": {1254015: 400},  # newer record pages (not in the reference's record tables)
+}
+
+
+def v3_status(code: int) -> int:
+    """HTTP status of a code on A.18/A.19 (dashboards), A.25-A.28 (forms), A.45/A.46 (member batches)."""
+    if code == 1254290:
+        return 429
+    if 1254040 <= code <= 1254050 and code != 1254048:  # 1254048 MemberNotFound: 400 on these pages
+        return 404
+    if code in (1254302, 1254304):
+        return 403
+    if code == 1255040:
+        return 504
+    return 400
+
+
+# A.41-A.44 (roles) and A.47-A.49 (members list/create/delete): 200 unless listed here.
+ROLE_STATUS = {
+    1254032: 400,
+    1254033: 400,
+    1254036: 400,
+    1254047: 404,
+    1254048: 404,
+    1254110: 400,
+    1254111: 400,
+    1254301: 400,
+    1254302: 403,
+    1254304: 403,
+    1255040: 504,
+}
+# A.10 / A.11 (app metadata): 200 unless listed here.
+APP_STATUS = {1254036: 400, 1254301: 400, 1254302: 403, 1255040: 504}
+STATUS_PROFILES: dict[str, Callable[[int], int]] = {
+    "v3": v3_status,
+    "roles": lambda code: ROLE_STATUS.get(code, 200),
+    "app": lambda code: APP_STATUS.get(code, 200),
 }
 
 
@@ -361,6 +455,15 @@ DEFAULT_RATE_LIMITS: dict[str, float] = {
     "views.get": 20,
     "views.patch": 10,
     "views.delete": 10,
+    # A.10, A.11, A.19, A.25-A.28 print their QPS; copying dashboards, roles and members print none
+    # (they get the default of 50/s like any other route not listed here).
+    "apps.get": 20,
+    "apps.update": 10,
+    "dashboards.list": 20,
+    "forms.get": 20,
+    "forms.patch": 10,
+    "form_fields.list": 20,
+    "form_fields.patch": 10,
 }
 
 FILTER_OPERATORS = {
@@ -440,6 +543,10 @@ class View:
     type: str = "grid"
     filter_info: dict[str, Any] | None = None
     hidden_fields: list[str] | None = None
+    # A form view's metadata (A.25/A.26) and questions (A.27/A.28): field_id -> {title, description,
+    # required, visible}, in question order; fields added later become questions at the end.
+    form: dict[str, Any] | None = None
+    questions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -470,8 +577,8 @@ class Table:
 
 @dataclass
 class App:
-    """One base (多维表格). Later endpoints (app metadata, forms, dashboards, roles, members) keep
-    their state here too."""
+    """One base (多维表格): its metadata (A.10/A.11), tables, dashboards (A.18/A.19) and the custom
+    roles of its advanced permissions with their members (A.41-A.49)."""
 
     app_token: str
     name: str
@@ -480,8 +587,12 @@ class App:
     time_zone: str = "Asia/Shanghai"
     tables: dict[str, Table] = field(default_factory=dict)
     attachments: dict[str, dict[str, Any]] = field(default_factory=dict)  # file_token -> metadata
-    dashboards: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dashboards: dict[str, dict[str, Any]] = field(default_factory=dict)  # block_id -> {block_id, name}
+    # role_id -> {role_id, role_name, table_roles, block_roles, members: [(kind, id)]}
     roles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    advanced_allowed: bool = True  # False: a base inside Docs, Sheets or the Wiki (A.11, A.7)
+    row_column_perms: bool = True  # False: an edition without row/column permissions (1254304)
+    advanced_ready_at: float = 0.0  # role APIs answer 1254301 until then after enabling (A.7)
 
 
 @dataclass
@@ -542,6 +653,9 @@ class FeishuEmulator(EmulatorBase):
         max_tables: int = 100,
         max_fields: int = 150,
         max_views: int = 200,
+        max_roles: int = 30,
+        max_members: int = 200,
+        advanced_delay: float = 0.0,
         tz_offset_hours: float = 8,
         operator: str | None = None,
         seed: int = 7,
@@ -558,11 +672,17 @@ class FeishuEmulator(EmulatorBase):
         self.max_tables = max_tables
         self.max_fields = max_fields
         self.max_views = max_views
+        self.max_roles = max_roles
+        self.max_members = max_members
+        self.advanced_delay = advanced_delay
         self.tz_offset_s = int(tz_offset_hours * 3600)
         self.operator = operator  # open_id shown as creator/modifier of API writes (None: not shown)
         self.apps: dict[str, App] = {}
         self.users: dict[str, User] = {}
         self.chats: dict[str, dict[str, str]] = {}
+        self.departments: dict[
+            str, dict[str, str]
+        ] = {}  # open_department_id -> {department_id, name, en_name}
         self.tokens: dict[str, tuple[str, float]] = {}  # token -> (app_id, expires_at)
         self.current_token: dict[str, str] = {}  # app_id -> newest token
         self.idempotency: dict[tuple[str, str], tuple[Any, Any]] = {}  # (app_id, token) -> (fp, data)
@@ -621,6 +741,36 @@ class FeishuEmulator(EmulatorBase):
 
     def add_chat(self, chat_id: str, name: str, avatar_url: str = "") -> None:
         self.chats[chat_id] = {"id": chat_id, "name": name, "avatar_url": avatar_url}
+
+    def add_department(
+        self, open_department_id: str, name: str, *, department_id: str | None = None, en_name: str = ""
+    ) -> None:
+        self.departments[open_department_id] = {
+            "open_department_id": open_department_id,
+            "department_id": department_id or open_department_id.removeprefix("od-"),
+            "name": name,
+            "en_name": en_name or name,
+        }
+
+    def add_dashboard(self, app_token: str, name: str) -> str:
+        """A dashboard (仪表盘) of the base; returns its block_id."""
+        block_id = self._new_id("blk", 13)
+        self._app(app_token).dashboards[block_id] = {"block_id": block_id, "name": name}
+        return block_id
+
+    def add_role(
+        self,
+        app_token: str,
+        role_name: str,
+        table_roles: list[dict[str, Any]] | None = None,
+        block_roles: list[dict[str, Any]] | None = None,
+    ) -> str:
+        """A custom role (the create body's shapes, A.42) through the API's validation; the base's
+        advanced permissions are switched on if they are not. Returns the role_id."""
+        app = self._app(app_token)
+        app.is_advanced = True
+        body = {"role_name": role_name, "table_roles": table_roles or [], "block_roles": block_roles or []}
+        return str(self._create_role(app, body)["role_id"])
 
     def add_attachment(
         self,
@@ -715,6 +865,8 @@ class FeishuEmulator(EmulatorBase):
             status = err.status
         elif group == "v2":
             status = v2_status(err.code)
+        elif group in STATUS_PROFILES:
+            status = STATUS_PROFILES[group](err.code)
         else:
             status = GROUP_STATUS.get(group, {}).get(err.code, CLASSIC_STATUS.get(err.code, 200))
         body: dict[str, Any] = {"code": err.code, "msg": err.msg}
@@ -756,7 +908,26 @@ class FeishuEmulator(EmulatorBase):
     def _routes(self) -> None:
         t = PREFIX + "/tables"
         one = t + "/{table_id}"
+        form = one + "/forms/{form_id}"
+        role = PREFIX + "/roles/{role_id}"
         table: list[tuple[str, str, Callable[..., Any], str, bool, str]] = [
+            ("GET", PREFIX, self._app_get, "apps.get", False, "app"),
+            ("PUT", PREFIX, self._app_update, "apps.update", True, "app"),
+            ("GET", PREFIX + "/dashboards", self._dashboards_list, "dashboards.list", False, "v3"),
+            ("POST", PREFIX + "/dashboards/{block_id}/copy", self._dashboards_copy, "dashboards.copy", True, "v3"),
+            ("GET", form, self._forms_get, "forms.get", False, "v3"),
+            ("PATCH", form, self._forms_patch, "forms.patch", True, "v3"),
+            ("GET", form + "/fields", self._form_fields_list, "form_fields.list", False, "v3"),
+            ("PATCH", form + "/fields/{field_id}", self._form_fields_patch, "form_fields.patch", True, "v3"),
+            ("GET", PREFIX + "/roles", self._roles_list, "roles.list", False, "roles"),
+            ("POST", PREFIX + "/roles", self._roles_create, "roles.create", True, "roles"),
+            ("PUT", role, self._roles_update, "roles.update", True, "roles"),
+            ("DELETE", role, self._roles_delete, "roles.delete", True, "roles"),
+            ("GET", role + "/members", self._members_list, "members.list", False, "roles"),
+            ("POST", role + "/members", self._members_create, "members.create", True, "roles"),
+            ("POST", role + "/members/batch_create", self._members_batch_create, "members.batch_create", True, "v3"),
+            ("POST", role + "/members/batch_delete", self._members_batch_delete, "members.batch_delete", True, "v3"),
+            ("DELETE", role + "/members/{member_id}", self._members_delete, "members.delete", True, "roles"),
             ("GET", t, self._tables_list, "tables.list", False, "tables"),
             ("POST", t, self._tables_create, "tables.create", True, "tables"),
             ("POST", t + "/batch_create", self._tables_batch_create, "tables.batch_create", True, "tables"),
@@ -1519,6 +1690,15 @@ class FeishuEmulator(EmulatorBase):
             if len(table.views) >= self.max_views:
                 raise FeishuError(1254101)
             view = View(self._new_id("vew", 7), name, view_type)
+            if view_type == "form":
+                view.form = {
+                    "name": name,
+                    "description": "",
+                    "shared": False,
+                    "shared_url": "",
+                    "shared_limit": "off",
+                    "submit_limit_once": False,
+                }
             table.views[view.view_id] = view
             table.touch()
         return {"view": self._view_json(view)}
@@ -1576,7 +1756,7 @@ class FeishuEmulator(EmulatorBase):
             value = cond.get("value")
             if value is not None and not isinstance(value, str):
                 raise FeishuError(1254018)
-            values = self._view_values(value)
+            values = self._view_option_names(f, operator, self._view_values(value))
             self._compile_condition(f, operator, values, "open_id")  # validates
             out.append(
                 {
@@ -1588,6 +1768,15 @@ class FeishuEmulator(EmulatorBase):
                 }
             )
         return {"condition_omitted": None, "conditions": out, "conjunction": info.get("conjunction", "and")}
+
+    def _view_option_names(self, f: Field, operator: str, values: list[str]) -> list[str]:
+        """A view filter names select options by id (A.20's example): their names, for matching."""
+        if f.type not in (SINGLE_SELECT, MULTI_SELECT) or operator in ("isEmpty", "isNotEmpty"):
+            return values
+        names = [self._option_name(f, v) for v in values]
+        if any(n is None for n in names):
+            raise FeishuError(1254018)
+        return [n for n in names if n is not None]
 
     @staticmethod
     def _view_values(value: str | None) -> list[str]:
@@ -2296,7 +2485,10 @@ class FeishuEmulator(EmulatorBase):
             f = table.fields.get(cond["field_id"])
             if f is None:
                 continue
-            values = self._view_values(cond.get("value"))
+            try:
+                values = self._view_option_names(f, cond["operator"], self._view_values(cond.get("value")))
+            except FeishuError:
+                continue  # an option deleted since: the condition no longer applies
             parts.append(self._compile_condition(f, cond["operator"], values, "open_id", app, table))
         if info.get("conjunction") == "or":
             return lambda r: any(p(r) for p in parts)
@@ -2670,6 +2862,442 @@ class FeishuEmulator(EmulatorBase):
                 raise FeishuError(1254043)
             self._delete_records(app, table, unique)
         return {"records": [{"deleted": True, "record_id": rid} for rid in ids]}
+
+    # ------------------------------------------------------------------ app metadata (A.10, A.11)
+
+    async def _app_get(self, ctx: Ctx, app_token: str) -> dict[str, Any]:
+        app = self._app(app_token)
+        return {
+            "app": {
+                "app_token": app.app_token,
+                "name": app.name,
+                "revision": app.revision,
+                "is_advanced": app.is_advanced,
+            }
+        }
+
+    async def _app_update(self, ctx: Ctx, app_token: str) -> dict[str, Any]:
+        app = self._app(app_token)
+        body = self._body(ctx)
+        name, advanced = body.get("name"), body.get("is_advanced")
+        if name is not None and not isinstance(name, str):
+            raise FeishuError(1254001)
+        if advanced is not None and not isinstance(advanced, bool):
+            raise FeishuError(1254001)
+        if isinstance(name, str):
+            name = name.strip()
+            if not name or len(name) > 100 or BAD_NAME_CHARS.search(name):
+                raise FeishuError(1254031)
+        # A.11: "非原子操作,先修改多维表格名字,后开关高级权限。可能存在部分成功的情况".
+        if name is not None and name != app.name:
+            app.name = name
+            app.revision += 1
+        if advanced is not None and advanced != app.is_advanced:
+            if advanced and not app.advanced_allowed:
+                raise FeishuError(1254301)
+            app.is_advanced = advanced
+            app.advanced_ready_at = self.clock.now() + self.advanced_delay if advanced else 0.0
+            app.revision += 1
+        return {"app": {"app_token": app.app_token, "name": app.name, "is_advanced": app.is_advanced}}
+
+    # ------------------------------------------------------------------ dashboards (A.18, A.19)
+
+    async def _dashboards_list(self, ctx: Ctx, app_token: str) -> dict[str, Any]:
+        app = self._app(app_token)
+        items = [dict(d) for d in app.dashboards.values()]
+        page, meta = self._paginate(ctx, items, 500)
+        meta.pop("total", None)  # A.19 answers dashboards, page_token, has_more
+        return {"dashboards": page, **meta}
+
+    async def _dashboards_copy(self, ctx: Ctx, app_token: str, block_id: str) -> dict[str, Any]:
+        app = self._app(app_token)
+        source = app.dashboards.get(block_id)
+        if source is None:
+            raise FeishuError(1254050)
+        name = self._body(ctx).get("name")
+        if not isinstance(name, str):
+            raise FeishuError(1254001)
+        name = name.strip()
+        if not name or len(name) > 100 or "[" in name or "]" in name:
+            raise FeishuError(1254038)
+        if any(d["name"] == name for d in app.dashboards.values()):
+            raise FeishuError(1254039)
+        new_id = self._new_id("blk", 13)
+        app.dashboards[new_id] = {"block_id": new_id, "name": name}
+        return {"block_id": new_id, "name": name}
+
+    # ------------------------------------------------------------------ forms (A.25-A.28)
+
+    def _form_view(self, app_token: str, table_id: str, form_id: str) -> tuple[Table, View]:
+        _, table = self._app_table(app_token, table_id)
+        view = table.views.get(form_id)
+        if view is None:
+            raise FeishuError(1254042)
+        if view.type != "form" or view.form is None:
+            raise FeishuError(1254005)  # a view, but not a form
+        return table, view
+
+    def _questions(self, table: Table, view: View) -> list[tuple[str, dict[str, Any]]]:
+        """The form's questions in order: one per writable field of the table."""
+        current = {
+            fid: f
+            for fid, f in table.fields.items()
+            if f.type not in READ_ONLY_TYPES and f.type != DUPLEX_LINK
+        }
+        for fid in [q for q in view.questions if q not in current]:
+            del view.questions[fid]
+        for fid, f in current.items():
+            if fid not in view.questions:
+                view.questions[fid] = {"title": f.name, "description": "", "required": False, "visible": True}
+        return list(view.questions.items())
+
+    async def _forms_get(self, ctx: Ctx, app_token: str, table_id: str, form_id: str) -> dict[str, Any]:
+        _, view = self._form_view(app_token, table_id, form_id)
+        return {"form": dict(view.form or {})}
+
+    async def _forms_patch(self, ctx: Ctx, app_token: str, table_id: str, form_id: str) -> dict[str, Any]:
+        table, view = self._form_view(app_token, table_id, form_id)
+        body = self._body(ctx)
+        types = {
+            "name": str,
+            "description": str,
+            "shared": bool,
+            "shared_limit": str,
+            "submit_limit_once": bool,
+        }
+        changes = {k: body[k] for k in types if body.get(k) is not None}
+        for key, value in changes.items():
+            if not isinstance(value, types[key]):
+                raise FeishuError(1254001)
+        if "name" in changes and not changes["name"].strip():
+            raise FeishuError(1254001)
+        if "shared_limit" in changes and changes["shared_limit"] not in SHARED_LIMITS:
+            raise FeishuError(1254001)
+        async with self._writing(table):
+            form = view.form or {}
+            form.update(changes)
+            if form.get("shared") and not form.get("shared_url"):
+                form["shared_url"] = "https://bytedance.feishu.cn/share/base/" + self._new_id("shrcn", 22)
+            table.touch()
+        return {"form": dict(form)}
+
+    async def _form_fields_list(
+        self, ctx: Ctx, app_token: str, table_id: str, form_id: str
+    ) -> dict[str, Any]:
+        table, view = self._form_view(app_token, table_id, form_id)
+        items = [{"field_id": fid, **q} for fid, q in self._questions(table, view)]
+        page, meta = self._paginate(ctx, items, 100)
+        return {**meta, "items": page}
+
+    async def _form_fields_patch(
+        self, ctx: Ctx, app_token: str, table_id: str, form_id: str, field_id: str
+    ) -> dict[str, Any]:
+        table, view = self._form_view(app_token, table_id, form_id)
+        questions = dict(self._questions(table, view))
+        if field_id not in questions:
+            raise FeishuError(1254049)
+        body = self._body(ctx)
+        types = {"pre_field_id": str, "title": str, "description": str, "required": bool, "visible": bool}
+        changes = {k: body[k] for k in types if body.get(k) is not None}
+        for key, value in changes.items():
+            if not isinstance(value, types[key]):
+                raise FeishuError(1254001)
+        if "title" in changes and not changes["title"].strip():
+            raise FeishuError(1254001)
+        # A.27 visible: "当值为 false 时,不允许更新其他字段" - a hidden question takes no other change.
+        visible = changes.get("visible", questions[field_id]["visible"])
+        if not visible and set(changes) - {"visible"}:
+            raise FeishuError(1254001)
+        pre = changes.pop("pre_field_id", None)
+        if pre and (pre not in questions or pre == field_id):
+            raise FeishuError(1254049)
+        async with self._writing(table):
+            question = questions[field_id]
+            question.update(changes)
+            if pre is not None:
+                order = [fid for fid in questions if fid != field_id]
+                order.insert(order.index(pre) + 1 if pre else 0, field_id)
+                view.questions = {fid: questions[fid] for fid in order}
+            table.touch()
+        ids = list(view.questions)
+        position = ids.index(field_id)
+        return {"field": {"pre_field_id": ids[position - 1] if position else "", **question}}
+
+    # ------------------------------------------------------------------ roles (A.41-A.44)
+
+    def _advanced_app(self, app_token: str) -> App:
+        """The app of a role/member call: advanced permissions must be on (and ready, A.7)."""
+        app = self._app(app_token)
+        if not app.is_advanced or self.clock.now() < app.advanced_ready_at:
+            raise FeishuError(1254301)
+        return app
+
+    def _role(self, app: App, role_id: str) -> dict[str, Any]:
+        role = app.roles.get(role_id)
+        if role is None:
+            raise FeishuError(1254047)
+        return role
+
+    @staticmethod
+    def _bounded_list(value: Any, name: str, limit: int = 100) -> list[Any]:
+        if not isinstance(value, list):
+            raise FeishuError(1254001)
+        if len(value) > limit:  # "数据校验规则: 最大长度:100"
+            raise field_violation(name, len(value), f"{name} has at most {limit} items")
+        return value
+
+    def _build_rec_rule(self, table: Table, rule: Any) -> dict[str, Any]:
+        if not isinstance(rule, dict):
+            raise FeishuError(1254001)
+        conjunction = rule.get("conjunction") or "and"
+        other = rule.get("other_perm", 0)
+        if conjunction not in ("and", "or") or other not in (0, 1) or isinstance(other, bool):
+            raise FeishuError(1254001)
+        conditions = []
+        index = table.by_name()
+        for cond in self._bounded_list(rule.get("conditions"), "conditions"):
+            if not isinstance(cond, dict) or not isinstance(cond.get("field_name"), str):
+                raise FeishuError(1254001)
+            name = cond["field_name"]
+            f = index.get(name)
+            if name == "" or (f is not None and f.type in (USER, CREATED_USER, MODIFIED_USER)):
+                # "人员 包含 访问者本人" / "创建人 包含 访问者本人" (field_name "")
+                ftype = CREATED_USER if name == "" else f.type  # type: ignore[union-attr]
+                conditions.append(
+                    {"field_name": name, "field_type": ftype, "operator": "contains", "value": None}
+                )
+                continue
+            if f is None or f.type not in (SINGLE_SELECT, MULTI_SELECT):
+                raise FeishuError(1254001)  # record rules test select options or people
+            operator = cond.get("operator") or "is"
+            if operator not in ROLE_OPERATORS:
+                raise FeishuError(1254001)
+            value = cond.get("value")
+            if operator in ("isEmpty", "isNotEmpty"):
+                value = None
+            elif (
+                not isinstance(value, list)
+                or not value
+                or any(not isinstance(v, str) or self._option_name(f, v) is None for v in value)
+            ):
+                raise FeishuError(1254001)  # values are option ids of the field
+            conditions.append(
+                {"field_name": name, "field_type": f.type, "operator": operator, "value": value}
+            )
+        return {"conjunction": conjunction, "conditions": conditions, "other_perm": other}
+
+    def _build_table_role(self, app: App, raw: Any, seen: set[str]) -> dict[str, Any]:
+        if not isinstance(raw, dict):
+            raise FeishuError(1254001)
+        table_id, table_name = raw.get("table_id"), raw.get("table_name")
+        table = app.tables.get(table_id) if isinstance(table_id, str) else None
+        if table is None and not table_id and isinstance(table_name, str):
+            table = next((t for t in app.tables.values() if t.name == table_name), None)
+        if table is None or table.table_id in seen:
+            raise FeishuError(1254001)
+        seen.add(table.table_id)
+        perm = raw.get("table_perm", 0)
+        if isinstance(perm, bool) or perm not in TABLE_PERMS:
+            raise FeishuError(1254001)
+        out: dict[str, Any] = {"table_name": table.name, "table_id": table.table_id, "table_perm": perm}
+        if perm == 2:
+            for key in ("allow_add_record", "allow_delete_record"):
+                value = raw.get(key, True)
+                if not isinstance(value, bool):
+                    raise FeishuError(1254001)
+                out[key] = value
+        rule, field_perm = raw.get("rec_rule"), raw.get("field_perm")
+        row_or_column = (rule is not None and perm in (1, 2)) or (field_perm and perm == 2)
+        if row_or_column and not app.row_column_perms:
+            raise FeishuError(1254304)
+        if rule is not None and perm in (1, 2):
+            out["rec_rule"] = self._build_rec_rule(table, rule)
+        if field_perm is not None and perm == 2:
+            index = table.by_name()
+            if not isinstance(field_perm, dict) or any(
+                k not in index or v not in (1, 2) or isinstance(v, bool) for k, v in field_perm.items()
+            ):
+                raise FeishuError(1254001)
+            out["field_perm"] = dict(field_perm)
+        return out
+
+    def _build_role_body(self, app: App, body: Any, exclude: str | None = None) -> dict[str, Any]:
+        if not isinstance(body, dict) or not isinstance(body.get("role_name"), str):
+            raise FeishuError(1254001)
+        name = body["role_name"].strip()
+        if not name or len(name) > 100:
+            raise FeishuError(1254032)
+        if any(r["role_name"] == name and r["role_id"] != exclude for r in app.roles.values()):
+            raise FeishuError(1254033)
+        seen: set[str] = set()
+        tables = [
+            self._build_table_role(app, t, seen)
+            for t in self._bounded_list(body.get("table_roles"), "table_roles")
+        ]
+        blocks = []
+        seen_blocks: set[str] = set()
+        for raw in self._bounded_list(body.get("block_roles"), "block_roles"):
+            if (
+                not isinstance(raw, dict)
+                or raw.get("block_id") not in app.dashboards
+                or raw["block_id"] in seen_blocks
+            ):
+                raise FeishuError(1254001)
+            perm = raw.get("block_perm", 0)
+            if isinstance(perm, bool) or perm not in (0, 1):
+                raise FeishuError(1254001)
+            seen_blocks.add(raw["block_id"])
+            blocks.append({"block_id": raw["block_id"], "block_type": "dashboard", "block_perm": perm})
+        return {"role_name": name, "table_roles": tables, "block_roles": blocks}
+
+    def _create_role(self, app: App, body: Any) -> dict[str, Any]:
+        built = self._build_role_body(app, body)
+        if len(app.roles) >= self.max_roles:
+            raise FeishuError(1254110)
+        role = {"role_id": self._new_id("rol", 7), **built, "members": []}
+        app.roles[role["role_id"]] = role
+        return role
+
+    @staticmethod
+    def _role_json(role: dict[str, Any]) -> dict[str, Any]:
+        return copy.deepcopy({k: v for k, v in role.items() if k != "members"})
+
+    async def _roles_list(self, ctx: Ctx, app_token: str) -> dict[str, Any]:
+        app = self._advanced_app(app_token)
+        page, meta = self._paginate(ctx, [self._role_json(r) for r in app.roles.values()], 30)
+        return {**meta, "items": page}
+
+    async def _roles_create(self, ctx: Ctx, app_token: str) -> dict[str, Any]:
+        app = self._advanced_app(app_token)
+        return {"role": self._role_json(self._create_role(app, self._body(ctx)))}
+
+    async def _roles_update(self, ctx: Ctx, app_token: str, role_id: str) -> dict[str, Any]:
+        app = self._advanced_app(app_token)
+        role = self._role(app, role_id)
+        role.update(self._build_role_body(app, self._body(ctx), exclude=role_id))  # a full replacement (A.44)
+        out = self._role_json(role)
+        del out["role_id"]  # A.44's answer: role_name, table_roles (addrecords_perm...), block_roles
+        for table_role in out["table_roles"]:
+            if "allow_add_record" in table_role:
+                table_role["addrecords_perm"] = table_role.pop("allow_add_record")
+                table_role["deleterecords_perm"] = table_role.pop("allow_delete_record")
+        for block in out["block_roles"]:
+            block.pop("block_type", None)
+        return {"role": out}
+
+    async def _roles_delete(self, ctx: Ctx, app_token: str, role_id: str) -> dict[str, Any]:
+        app = self._advanced_app(app_token)
+        self._role(app, role_id)
+        del app.roles[role_id]
+        return {}
+
+    # ------------------------------------------------------------------ role members (A.45-A.49)
+
+    def _member_key(self, id_type: Any, member_id: Any) -> tuple[str, str]:
+        """(kind, canonical id) of a member named by an id of ``id_type``; 1254048 if unknown."""
+        if not isinstance(member_id, str) or not member_id:
+            raise FeishuError(1254001)
+        if id_type in ("open_id", "union_id", "user_id"):
+            for user in self.users.values():
+                if user.id_for(id_type) == member_id:
+                    return "user", user.open_id
+        elif id_type == "chat_id":
+            if member_id in self.chats:
+                return "chat", member_id
+        elif id_type in ("department_id", "open_department_id"):
+            for dept in self.departments.values():
+                if dept[id_type] == member_id:
+                    return "department", dept["open_department_id"]
+        raise FeishuError(1254048)
+
+    def _member_json(self, key: tuple[str, str]) -> dict[str, Any]:
+        kind, ident = key
+        if kind == "user":
+            user = self.users.get(ident) or User(ident, "")
+            return {
+                "member_type": "user",
+                "member_name": user.name,
+                "member_en_name": user.en_name or user.name,
+                "open_id": user.open_id,
+                "union_id": user.union_id or "",
+                "user_id": user.user_id or "",
+            }
+        if kind == "chat":
+            chat = self.chats.get(ident, {"name": ""})
+            return {
+                "member_type": "chat",
+                "member_name": chat["name"],
+                "member_en_name": chat["name"],
+                "chat_id": ident,
+            }
+        dept = self.departments.get(ident, {"name": "", "en_name": "", "department_id": ""})
+        return {
+            "member_type": "department",
+            "member_name": dept["name"],
+            "member_en_name": dept["en_name"],
+            "department_id": dept["department_id"],
+            "open_department_id": ident,
+        }
+
+    def _member_id_type(self, ctx: Ctx) -> str:
+        value = ctx.query.get("member_id_type") or "open_id"
+        if value not in MEMBER_ID_TYPES:
+            raise field_violation(
+                "member_id_type", value, "member_id_type must be one of " + ", ".join(MEMBER_ID_TYPES)
+            )
+        return value
+
+    def _member_list_keys(self, body: dict[str, Any]) -> list[tuple[str, str]]:
+        items = self._bounded_list(body.get("member_list"), "member_list")
+        if not items:
+            raise FeishuError(1254001)
+        keys = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise FeishuError(1254001)
+            id_type = item.get("type") or "open_id"
+            if id_type not in MEMBER_ID_TYPES:
+                raise FeishuError(1254001)
+            keys.append(self._member_key(id_type, item.get("id")))
+        return list(dict.fromkeys(keys))
+
+    def _add_members(self, role: dict[str, Any], keys: list[tuple[str, str]]) -> None:
+        new = [k for k in keys if k not in role["members"]]  # adding a member twice changes nothing
+        if len(role["members"]) + len(new) > self.max_members:
+            raise FeishuError(1254111)
+        role["members"].extend(new)
+
+    async def _members_list(self, ctx: Ctx, app_token: str, role_id: str) -> dict[str, Any]:
+        role = self._role(self._advanced_app(app_token), role_id)
+        page, meta = self._paginate(ctx, [self._member_json(k) for k in role["members"]], 100)
+        return {**meta, "items": page}
+
+    async def _members_create(self, ctx: Ctx, app_token: str, role_id: str) -> dict[str, Any]:
+        role = self._role(self._advanced_app(app_token), role_id)
+        id_type = self._member_id_type(ctx)
+        self._add_members(role, [self._member_key(id_type, self._body(ctx).get("member_id"))])
+        return {}
+
+    async def _members_batch_create(self, ctx: Ctx, app_token: str, role_id: str) -> dict[str, Any]:
+        role = self._role(self._advanced_app(app_token), role_id)
+        self._add_members(role, self._member_list_keys(self._body(ctx)))
+        return {}
+
+    async def _members_batch_delete(self, ctx: Ctx, app_token: str, role_id: str) -> dict[str, Any]:
+        role = self._role(self._advanced_app(app_token), role_id)
+        keys = self._member_list_keys(self._body(ctx))
+        if any(k not in role["members"] for k in keys):
+            raise FeishuError(1254048)  # nothing removed
+        role["members"] = [k for k in role["members"] if k not in keys]
+        return {}
+
+    async def _members_delete(self, ctx: Ctx, app_token: str, role_id: str, member_id: str) -> dict[str, Any]:
+        role = self._role(self._advanced_app(app_token), role_id)
+        key = self._member_key(self._member_id_type(ctx), member_id)
+        if key not in role["members"]:
+            raise FeishuError(1254048)
+        role["members"].remove(key)
+        return {}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -53,6 +53,14 @@ async def test_stdio_server_on_the_emulator(tmp_path: Path, served: tuple[Feishu
         async with Client(stdio_client(params, errlog=errlog)) as client:
             tools = {t.name for t in (await client.list_tools()).tools}
             assert {"list_views", "create_view", "delete_view", "query_records"} <= tools
+            assert {"feishu_read", "feishu_update", "feishu_delete"} <= tools
+            renamed = await client.call_tool(
+                "feishu_update", {"action": "update_app", "data": {"name": "over stdio"}}
+            )
+            assert renamed.structured_content == {
+                "app": {"id": APP_TOKEN, "name": "over stdio", "advanced": False}
+            }
+            assert emu.app(APP_TOKEN).name == "over stdio"
 
             listed = await client.call_tool("list_providers", {})
             feishu = next(p for p in listed.structured_content["providers"] if p["id"] == "feishu")

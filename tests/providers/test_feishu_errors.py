@@ -62,7 +62,7 @@ ACTIONS = re.compile(
     r"\b(base|table|field|fields|view|name|options|values?|where|sort|limit|record ids|records|type|"
     r"list_tables|describe_table|query_records|get_records|create_table|create_view|FEISHU_[A-Z_]+|"
     r"call the tool again|report it|file_token|delete|upload|permission|collaborator|scope|"
-    r"id you passed|remove|leave them out)\b"
+    r"id you passed|remove|leave them out|feishu_read|feishu_update|feishu_delete|members|role)\b"
 )
 WHERE = Where(base="bascnX", table="Tasks (tblX)", field="fldX", view="vewX")
 

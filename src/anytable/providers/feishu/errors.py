@@ -113,7 +113,7 @@ MESSAGES: dict[int, tuple[str, str]] = {
         "Feishu's answer would be too large: ask for fewer fields (fields=[...]) or a smaller limit.",
     ),
     1254031: (FATAL, "Feishu refused the base name: use {name_rule}."),
-    1254032: (FATAL, "Feishu refused the role name: pick a name that follows Feishu's naming rules."),
+    1254032: (FATAL, "Feishu refused the role name: give a non-empty name of at most 100 characters."),
     1254033: (FATAL, "A role with that name already exists in base {base}: pick another name."),
     1254034: (
         FATAL,
@@ -126,8 +126,11 @@ MESSAGES: dict[int, tuple[str, str]] = {
         "Feishu refused the request's client_token (it must be a uuid); this is a bug in anytable, please "
         "report it.",
     ),
-    1254038: (FATAL, "Feishu refused the name: use at most 100 characters and no [ or ]."),
-    1254039: (FATAL, "That name is already taken in base {base}: pick another name."),
+    1254038: (FATAL, "Feishu refused the name: use 1-100 characters and no [ or ]."),
+    1254039: (
+        FATAL,
+        "That name is already taken in base {base} (dashboard names are unique): pick another name.",
+    ),
     1254040: (
         FATAL,
         "No Feishu base {base}: check base (the app_token after /base/ in the base's link, or the link "
@@ -145,13 +148,17 @@ MESSAGES: dict[int, tuple[str, str]] = {
         FATAL,
         "A field name in the request is not in table {table} (it may have been renamed): {describe}.",
     ),
-    1254047: (FATAL, "No such role in base {base}: list the roles to find its id."),
+    1254047: (FATAL, "No role {role} in base {base}: feishu_read what=roles lists the roles."),
     1254048: (
         FATAL,
-        "No such member in that role: check the member id you passed against the role's members.",
+        "A member was not found (no such user, group chat or department, or not in role {role}): check "
+        "members against feishu_read what=members, and give each id with its type.",
     ),
-    1254049: (FATAL, "No such form question: check the question id you passed against the form's questions."),
-    1254050: (FATAL, "No such dashboard block in base {base}: list the dashboards to find its block_id."),
+    1254049: (
+        FATAL,
+        "No such question in form {view}: feishu_read what=form lists its questions (id, field, title).",
+    ),
+    1254050: (FATAL, "No such dashboard in base {base}: feishu_read what=dashboards lists them."),
     # ------------------------------------------------------------------ values of one field type
     1254060: (FATAL, "A value for a text field was refused: write a string."),
     1254061: (FATAL, "A value for a number field was refused: write a number."),
@@ -250,7 +257,10 @@ MESSAGES: dict[int, tuple[str, str]] = {
         "table {table} is too large for its formula fields: remove formula fields or records.",
     ),
     1254110: (FATAL, "Base {base} has as many custom roles as Feishu allows (30): delete a role first."),
-    1254111: (FATAL, "The role has as many members as Feishu allows (200): remove a member from it first."),
+    1254111: (
+        FATAL,
+        "Role {role} would have more members than Feishu allows (200): remove members from it first.",
+    ),
     1254130: (FATAL, "A value is too large for one Feishu cell: shorten it or split it across records."),
     1254200: (UNKNOWN, "Feishu failed internally; call the tool again in a moment."),
     1254290: (
@@ -265,8 +275,9 @@ MESSAGES: dict[int, tuple[str, str]] = {
     # ------------------------------------------------------------------ permissions
     1254301: (
         FATAL,
-        "Base {base} does not have advanced permissions enabled (or cannot have them): enable them in the "
-        "base's settings first.",
+        "Base {base} does not have advanced permissions enabled (or cannot have them): enable them with "
+        'feishu_update action=update_app data={{"advanced": true}} (bases inside Docs, Sheets or the Wiki '
+        "cannot have them).",
     ),
     1254302: (
         FATAL,
@@ -277,8 +288,8 @@ MESSAGES: dict[int, tuple[str, str]] = {
     1254303: (FATAL, "The app has no permission on an attachment: use files uploaded to base {base}."),
     1254304: (
         FATAL,
-        "Row and column permissions need Feishu's Business or Enterprise edition: leave them out of the "
-        "role's settings on this tenant.",
+        "Row and column permissions need Feishu's Business or Enterprise edition: leave records and fields "
+        "out of the role's tables on this tenant.",
     ),
     1254606: (FATAL, "Nothing to change: the field already has that name and those options."),
     1254607: (
@@ -352,6 +363,7 @@ class Where:
     table: str | None = None
     field: str | None = None
     view: str | None = None
+    role: str | None = None
     user_id_type: str = "open_id"
 
 
@@ -374,6 +386,7 @@ def message_for(code: int, msg: str, where: Where, details: str = "") -> tuple[s
         table=_quoted(where.table),
         field=_quoted(where.field),
         view=_quoted(where.view),
+        role=_quoted(where.role),
         user_id_type=where.user_id_type,
         describe=_DESCRIBE,
         name_rule=_NAME_RULE,
@@ -412,10 +425,13 @@ def _reset_seconds(response: httpx.Response) -> float | None:
         return None
 
 
-def check(response: httpx.Response, where: Where) -> dict[str, Any]:
-    """The JSON body of a successful answer (``code == 0``); raises ProviderError otherwise."""
+def check(response: httpx.Response, where: Where, *, bare: bool = False) -> dict[str, Any]:
+    """The JSON body of a successful answer (``code == 0``); raises ProviderError otherwise.
+    ``bare``: a 2xx JSON object without ``code`` is the data itself (A.18 documents that form)."""
     body = json_body(response)
     status = response.status_code
+    if bare and 200 <= status < 300 and isinstance(body, dict) and "code" not in body and body:
+        return {"code": 0, "data": body}
     log_id = _log_id(response, body)
     code = body.get("code") if isinstance(body, dict) else None
     if status == 429 or code == 99991400:
