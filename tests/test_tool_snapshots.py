@@ -20,9 +20,19 @@ pytestmark = pytest.mark.anyio
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("ANYTABLE_UPDATE_SNAPSHOTS") == "1"
 
+EVERY_PROVIDER: dict[str, Any] = {
+    "dingtalk_app_key": "dingsnapshotkey",
+    "dingtalk_app_secret": "snapshot-secret-1",
+    "dingtalk_operator_id": "union1",
+    "feishu_app_id": "cli_snapshot",
+    "feishu_app_secret": "snapshot-secret-2",
+    "gptbots_api_key": "snapshot-secret-3",
+}
 CONFIGS: dict[str, dict[str, Any]] = {
     "local": {},
     "read_only": {"read_only": True},
+    "every_provider": EVERY_PROVIDER,
+    "every_provider_read_only": {**EVERY_PROVIDER, "read_only": True},
 }
 
 
@@ -78,6 +88,15 @@ async def test_every_tool_has_annotations_and_an_output_schema(tmp_path: Path) -
         assert hints["destructiveHint"] is (tool["name"] in destructive)
         assert hints["openWorldHint"] is False  # local only
         assert "idempotentHint" in hints
+
+
+async def test_provider_tool_groups_appear_with_their_provider(tmp_path: Path) -> None:
+    tools = {t["name"]: t for t in await tool_list(Settings(local_path=str(tmp_path / "s.sqlite"), **EVERY_PROVIDER))}
+    groups = {"list_views", "create_view", "delete_view", "feishu_read", "feishu_update", "feishu_delete"}
+    assert groups <= set(tools)
+    assert all(t["annotations"]["openWorldHint"] is True for t in tools.values())
+    assert tools["feishu_delete"]["annotations"]["destructiveHint"] is True
+    assert tools["feishu_read"]["annotations"]["readOnlyHint"] is True
 
 
 async def test_unknown_and_malformed_arguments_are_refused_clearly(tmp_path: Path) -> None:
