@@ -91,7 +91,10 @@ async def test_every_tool_has_annotations_and_an_output_schema(tmp_path: Path) -
 
 
 async def test_provider_tool_groups_appear_with_their_provider(tmp_path: Path) -> None:
-    tools = {t["name"]: t for t in await tool_list(Settings(local_path=str(tmp_path / "s.sqlite"), **EVERY_PROVIDER))}
+    tools = {
+        t["name"]: t
+        for t in await tool_list(Settings(local_path=str(tmp_path / "s.sqlite"), **EVERY_PROVIDER))
+    }
     groups = {"list_views", "create_view", "delete_view", "feishu_read", "feishu_update", "feishu_delete"}
     assert groups <= set(tools)
     assert all(t["annotations"]["openWorldHint"] is True for t in tools.values())
