@@ -27,7 +27,7 @@ def report(
     name: str, value: float, unit: str, bound: float, *, higher_is_better: bool = False, **extra: Any
 ) -> bool:
     """Print one result with its ratio to the bound; True when the bound holds."""
-    ratio = value / bound if bound else float("inf")
+    ratio = value / bound if bound else (0.0 if value == 0 else float("inf"))
     ok = value >= bound if higher_is_better else value <= bound
     relation = ">=" if higher_is_better else "<="
     print(
