@@ -238,19 +238,6 @@ class LocalProvider(Provider):
 
     async def create_table(self, base: str, name: str, fields: list[FieldSpec]) -> TableInfo:
         specs = list(fields) or [FieldSpec(name="Name", type=FieldType.text)]
-        if specs[0].type not in (
-            FieldType.text,
-            FieldType.number,
-            FieldType.date,
-            FieldType.auto_number,
-            FieldType.email,
-            FieldType.phone,
-            FieldType.url,
-        ):
-            raise InputError(
-                f"The first field is the primary field and must be text, number, date, url, email, phone or "
-                f"auto_number; {specs[0].name!r} is {specs[0].type.value}. Put another field first."
-            )
 
         def work(conn: sqlite3.Connection) -> TableInfo:
             if conn.execute("SELECT 1 FROM at_tables WHERE base = ? AND name = ?", (base, name)).fetchone():
