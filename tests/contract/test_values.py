@@ -151,3 +151,22 @@ async def test_users_read_as_id_objects(h: Harness) -> None:
         "query_records", table="people", where={"field": "owner", "op": "contains", "value": users[1]}
     )
     assert [r["fields"]["title"] for r in page["records"]] == ["b"]
+
+
+async def test_local_attachments_are_metadata(h: Harness) -> None:
+    if h.provider != "local":
+        pytest.skip("attachments are uploaded to the hosted providers, not given as metadata")
+    fields = [{"name": "title", "type": "text"}, {"name": "files", "type": "attachment"}]
+    await h.call("create_table", name="files_t", fields=fields)
+    doc = {"name": "a.pdf", "url": "https://example.com/a.pdf", "type": "application/pdf", "size": 10}
+    await h.call("create_records", table="files_t", records=[{"title": "a", "files": [doc]}])
+    (record,) = await h.all_records("files_t")
+    assert record["fields"]["files"] == [doc]
+    message = await h.fails(
+        "create_records", table="files_t", records=[{"title": "b", "files": [{"url": "x"}]}]
+    )
+    assert "files" in message and "name" in message
+    page = await h.call(
+        "query_records", table="files_t", where={"field": "files", "op": "contains", "value": "A.PDF"}
+    )
+    assert [r["fields"]["title"] for r in page["records"]] == ["a"]

@@ -97,6 +97,17 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _is_attachment(item: Any) -> bool:
+    return (
+        isinstance(item, dict)
+        and set(item) <= {"name", "url", "type", "size"}
+        and isinstance(item.get("name"), str)
+        and isinstance(item.get("url"), str)
+        and isinstance(item.get("type", ""), str)
+        and (isinstance(item.get("size", 0), int) and not isinstance(item.get("size"), bool))
+    )
+
+
 def _icontains(haystack: Any, needle: Any) -> int:
     if haystack is None or needle is None:
         return 0
@@ -448,6 +459,18 @@ class LocalProvider(Provider):
                     f"Field {field.name!r}: no records {', '.join(missing[:20])} in {where}; link values are "
                     "record ids of the linked table."
                 )
+
+    def check_rows(self, table: TableSchema, rows: list[dict[str, Any]], *, update: bool) -> None:
+        """Attachments here are metadata: each is {"name", "url", "type"?, "size"?}."""
+        for field in (f for f in table.fields if f.type is FieldType.attachment):
+            for i, row in enumerate(rows):
+                for item in row.get(field.name) or []:
+                    if not _is_attachment(item):
+                        raise InputError(
+                            f"Record {i}: field {field.name!r} takes attachments like "
+                            f'{{"name": "a.pdf", "url": "https://...", "type"?: "application/pdf", "size"?: 1024}}; '
+                            f"got {json.dumps(item, ensure_ascii=False)[:80]}."
+                        )
 
     async def create_batch(self, base: str, table: TableSchema, rows: list[dict[str, Any]]) -> CreateResult:
         stored = [f for f in table.fields if f.type not in SYSTEM_COLUMNS]
