@@ -359,10 +359,6 @@ class LocalProvider(Provider):
         return CompiledFilter(native=compile_where(where, self._column), exact=True)
 
     @staticmethod
-    def _to_sql(field: FieldInfo, value: Any) -> Any:
-        return LocalProvider._sql_writer(field)(value)
-
-    @staticmethod
     def _sql_writer(field: FieldInfo) -> Callable[[Any], Any]:
         """Canonical value -> column value (empty values become NULL), chosen once per field."""
         if field.type is FieldType.checkbox:
@@ -521,7 +517,7 @@ class LocalProvider(Provider):
             for rid, values in rows:
                 names = tuple(sorted(values))
                 groups.setdefault(names, []).append(
-                    (*[self._to_sql(by_name[n], values[n]) for n in names], now, rid)
+                    (*[self._sql_writer(by_name[n])(values[n]) for n in names], now, rid)
                 )
             for names, params in groups.items():
                 sets = ", ".join(f"{_quote('f_' + by_name[n].id)} = ?" for n in names)
