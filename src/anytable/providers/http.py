@@ -14,8 +14,10 @@ A provider gives each call a ``parse`` function that returns the data of a good 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import httpx
@@ -29,7 +31,10 @@ log = logging.getLogger("anytable.http")
 Parse = Callable[[httpx.Response], Any]
 AuthHeaders = Callable[[], Awaitable[dict[str, str]]]
 Reconcile = Callable[[], Awaitable[Any]]
-NOT_APPLIED = object()  # what ``reconcile`` returns when the write did not happen
+NOT_APPLIED = object()
+MAX_ANSWER_BYTES = (
+    64 * 1024 * 1024
+)  # no answer of a documented API comes near this  # what ``reconcile`` returns when the write did not happen
 
 
 class ApiClient:
@@ -43,6 +48,7 @@ class ApiClient:
         retry: RetryPolicy = DEFAULT_RETRY,
         timeout: float = 30.0,
         user_agent: str = "anytable-mcp",
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
     ) -> None:
         self.provider = provider
         self.limiter = limiter or RateLimiter()
@@ -54,6 +60,7 @@ class ApiClient:
             headers={"user-agent": user_agent},
             follow_redirects=False,
         )
+        self.max_answer_bytes = max_answer_bytes
         self.requests_sent = 0
         self.retries = 0
 
@@ -74,12 +81,21 @@ class ApiClient:
         on_auth_error: Callable[[], Awaitable[None]] | None = None,
         idempotent: bool = True,
         reconcile: Reconcile | None = None,
+        write: bool | None = None,
     ) -> Any:
-        """Send one logical request, retrying as the error kinds allow; the parsed answer."""
+        """Send one logical request, retrying as the error kinds allow; the parsed answer.
+
+        ``write`` (default: any method but GET/HEAD) marks a call that changes something: once one
+        of its tries may have been applied (a lost answer), giving up is never "not applied": it is
+        reconciled when it can be, and otherwise reported as an unknown outcome.
+        """
+        check_path(url, self.provider)
         key = api or f"{method} {url}"
+        is_write = method.upper() not in ("GET", "HEAD") if write is None else write
         auth_refreshed = False
         waited = 0.0
         attempt = 0
+        maybe_applied = False  # a try of this write may have been applied and nobody checked since
         while True:
             await self.limiter.acquire(key)
             request_headers = dict(headers or {})
@@ -87,10 +103,7 @@ class ApiClient:
                 request_headers.update(await auth())
             try:
                 self.requests_sent += 1
-                response = await self.http.request(
-                    method, url, params=params, json=json, headers=request_headers
-                )
-                return parse(response)
+                return await self._send(method, url, params, json, request_headers, parse)
             except ProviderError as exc:
                 error = exc
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -112,49 +125,164 @@ class ApiClient:
                     provider=self.provider,
                 )
             error.provider = error.provider or self.provider
+            if error.kind == "unknown_outcome" and is_write:
+                maybe_applied = True
 
             if error.kind == "auth":
                 if auth_refreshed or on_auth_error is None:
-                    raise error
+                    return await self._give_up(error, maybe_applied, reconcile, None)
                 auth_refreshed = True
                 await on_auth_error()
                 continue
             if error.kind == "unknown_outcome" and not idempotent:
                 if reconcile is None:
-                    raise ProviderError(
-                        f"{error.message} The change may or may not have been applied: check with query_records "
-                        "before trying again.",
-                        kind="unknown_outcome",
-                        provider=self.provider,
-                        code=error.code,
-                        request_id=error.request_id,
-                    )
+                    raise _unknown(error, self.provider)
                 outcome = await reconcile()
                 if outcome is not NOT_APPLIED:
                     return outcome
+                maybe_applied = False  # checked: not applied, so sending again is safe
             elif error.kind not in ("throttle", "transient", "unknown_outcome"):
-                raise error
+                return await self._give_up(error, maybe_applied, reconcile, None)
 
-            attempt += 1
-            delay = self.retry.delay(attempt - 1, error.retry_after)
+            # A throttle answer means the request was not run: it costs no try, only time.
+            if error.kind != "throttle":
+                attempt += 1
+            delay = self.retry.delay(max(attempt - 1, 0), error.retry_after)
             if attempt >= self.retry.attempts or waited + delay > self.retry.max_total_wait:
-                raise ProviderError(
-                    f"{error.message} Gave up after {attempt} tries; wait a little and call the tool again.",
-                    kind=error.kind,
-                    provider=self.provider,
-                    code=error.code,
-                    request_id=error.request_id,
-                    status=error.status,
-                )
+                tries = f"Gave up after {attempt} tries" if error.kind != "throttle" else "Still throttled"
+                return await self._give_up(error, maybe_applied, reconcile, f"{tries} in {waited:.0f}s")
             self.retries += 1
             log.info("%s: %s; retry %d in %.2fs", key, error.kind, attempt, delay)
-            if error.kind == "throttle":
-                self.limiter.pause(key, delay)
-                await self.limiter.acquire(key)  # the pause is the wait
-                waited += delay
-                continue
             waited += delay
+            if error.kind == "throttle":
+                self.limiter.pause(key, delay)  # every call on this API waits, not only this one
+                await self.limiter.acquire(key)  # the pause is the wait
+                continue
             await anyio.sleep(delay)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        params: Any,
+        json: Any,
+        headers: dict[str, str],
+        parse: Parse,
+    ) -> Any:
+        """One try: the answer read up to ``max_answer_bytes``, then parsed."""
+        request = self.http.build_request(method, url, params=params, json=json, headers=headers)
+        response = await self.http.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self.max_answer_bytes:
+                raise _too_big(self.provider, self.max_answer_bytes)
+            if hasattr(response, "_content"):  # already read (an in-memory transport)
+                body = response.content
+            else:
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in response.aiter_bytes():  # decoded: a compressed bomb is caught too
+                    size += len(chunk)
+                    if size > self.max_answer_bytes:
+                        raise _too_big(self.provider, self.max_answer_bytes)
+                    chunks.append(chunk)
+                body = b"".join(chunks)
+        finally:
+            await response.aclose()
+        if len(body) > self.max_answer_bytes:
+            raise _too_big(self.provider, self.max_answer_bytes)
+        plain = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k not in ("content-encoding", "content-length")
+        ]
+        decoded = httpx.Response(response.status_code, headers=plain, content=body, request=request)
+        return parse(decoded)
+
+    async def _give_up(
+        self,
+        error: ProviderError,
+        maybe_applied: bool,
+        reconcile: Reconcile | None,
+        tries: str | None,
+    ) -> Any:
+        """Retrying stops: raise the error to report. A write one of whose tries may have run is
+        checked first (``reconcile``): the outcome it finds is returned; with no way to check, the
+        error says the outcome is unknown, never that nothing was done."""
+        if maybe_applied:
+            if reconcile is None:
+                raise _unknown(error, self.provider, tries)
+            try:
+                outcome = await reconcile()
+            except ProviderError as exc:
+                raise _unknown(exc, self.provider) from None
+            if outcome is not NOT_APPLIED:
+                return outcome
+        if tries is None:
+            raise error
+        raise ProviderError(
+            f"{error.message} {tries}; nothing was changed: wait a little and call the tool again.",
+            kind=error.kind,
+            provider=self.provider,
+            code=error.code,
+            request_id=error.request_id,
+            status=error.status,
+        )
+
+
+def _unknown(error: ProviderError, provider: str, tries: str | None = None) -> ProviderError:
+    """The error of a write that may or may not have been applied (and could not be checked)."""
+    if error.kind == "unknown_outcome" and "may or may not" in error.message:
+        return error
+    name = error.provider or provider
+    then = {
+        "unknown_outcome": f"{error.message}",
+        "throttle": f"{name} then kept throttling the retries.",
+        "transient": f"the retries then failed ({name} was busy or could not be reached).",
+        "auth": f"{name} then refused the access token.",
+    }.get(error.kind, f"{name} then refused a retry: {error.message}")
+    return ProviderError(
+        f"{name} did not confirm the change: an answer was lost and {then}"
+        f"{f' ({tries})' if tries else ''} The change may or may not have been applied: check with "
+        "query_records before trying again.",
+        kind="unknown_outcome",
+        provider=name,
+        code=error.code,
+        request_id=error.request_id,
+        status=error.status,
+    )
+
+
+def _too_big(provider: str, limit: int) -> ProviderError:
+    return ProviderError(
+        f"{provider} sent an answer larger than {limit // (1024 * 1024)} MB, more than this server reads; "
+        "ask for less (a smaller limit, fewer fields or record ids).",
+        kind="fatal",
+        provider=provider,
+    )
+
+
+_SAFE_PATH = re.compile(r"^(?:https?://[^/?#\s]+)?(?:/[A-Za-z0-9._~!$&'()*+,;=:@%-]*)*$")
+
+
+def check_path(url: str, provider: str) -> None:
+    """Refuse a request path that an id could have bent: every id in a path is percent-encoded
+    (``segment``), so a path here never holds a query, a fragment, a ``..`` or a raw space."""
+    path = url.split("://", 1)[-1]
+    path = path[path.find("/") :] if "://" in url else path
+    if _SAFE_PATH.match(url) and not any(seg in (".", "..") for seg in path.split("/")):
+        return
+    raise ProviderError(
+        f"refused to send a request to {url[:200]!r}: an id in it is not of the form {provider} uses "
+        "(ids hold letters, digits, '_' and '-').",
+        kind="fatal",
+        provider=provider,
+    )
+
+
+def segment(value: str) -> str:
+    """One path segment, percent-encoded: an id never changes a request's path or query."""
+    return quote(str(value), safe="")
 
 
 def json_body(response: httpx.Response) -> Any:
