@@ -137,7 +137,10 @@ class ApiClient:
             if error.kind == "unknown_outcome" and not idempotent:
                 if reconcile is None:
                     raise _unknown(error, self.provider)
-                outcome = await reconcile()
+                try:
+                    outcome = await reconcile()
+                except ProviderError as exc:  # checking failed: the outcome stays unknown
+                    raise _unknown(exc, self.provider) from None
                 if outcome is not NOT_APPLIED:
                     return outcome
                 maybe_applied = False  # checked: not applied, so sending again is safe

@@ -228,6 +228,22 @@ def _csv_line(cells: list[str]) -> int:
     return len(buf.getvalue().encode("utf-8"))
 
 
+class _FollowFailed(Exception):
+    """Asking GPTBots how an accepted import went failed (``error``)."""
+
+    def __init__(self, error: ProviderError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _cause(exc: ProviderError) -> str:
+    """A short cause, without the advice a message carries ("call again" would be wrong here)."""
+    what = {"throttle": "throttled", "auth": "access refused", "transient": "unavailable"}.get(
+        exc.kind, "error"
+    )
+    return f"GPTBots {what}" + (f", code {exc.code}" if exc.code not in (None, "") else "")
+
+
 def _lost(message: str) -> ProviderError:
     return ProviderError(message, kind="unknown_outcome", provider=PROVIDER)
 
@@ -335,7 +351,13 @@ class Importer:
         self.imports += 1
         if isinstance(answer, Landed):
             return {}
-        task = await self._follow(str(answer), len(rows), submitted, time.monotonic() - submitted)
+        try:
+            task = await self._follow(str(answer), len(rows), submitted, time.monotonic() - submitted)
+        except _FollowFailed as failed:
+            exc = failed.error
+            # GPTBots took the import but following it failed: the rows may be stored, or be stored
+            # soon. Find out before anything is said or sent again.
+            return await self._unfollowed(table, rows, before, str(answer), exc)
         outcome = interpret(task, len(rows))
         if (
             shape == "values"
@@ -356,6 +378,30 @@ class Importer:
         self.uniques.stored(table, stored)
         return outcome
 
+    async def _unfollowed(
+        self,
+        table: TableSchema,
+        rows: list[dict[str, Any]],
+        before: int | None,
+        task_id: str,
+        exc: ProviderError,
+    ) -> Outcome:
+        """An accepted import whose task could not be followed: what it stored, read from the table."""
+        why = f"GPTBots took the import (task {task_id}) but asking how it went failed ({_cause(exc)})"
+        try:
+            if any(f.unique for f in table.fields):
+                doubt: Outcome = {j: ("unknown", why) for j in range(len(rows))}
+                outcome = await self._settle(table, rows, doubt, set(doubt), before)
+                self.uniques.stored(table, [row for j, row in enumerate(rows) if j not in outcome])
+                return outcome
+            await self._landed(table, rows, before)
+            return {}
+        except ProviderError as failed:
+            raise _lost(
+                f"{why}, and checking the table failed too ({_cause(failed)}). The {len(rows)} records may or "
+                "may not be stored: check with query_records before creating them again."
+            ) from None
+
     def _record(self, row: dict[str, Any]) -> dict[str, Any]:
         return {"values": row} if self.shape == "values" else dict(row)
 
@@ -374,7 +420,10 @@ class Importer:
                 await self.sleep(first)
         while True:
             self.polls += 1
-            items = await self.api.import_results([task_id])
+            try:
+                items = await self.api.import_results([task_id])
+            except ProviderError as exc:
+                raise _FollowFailed(exc) from None
             item = next((t for t in items if str(t.get("id") or t.get("task_id") or "") == task_id), None)
             if item is None and len(items) == 1:
                 item = items[0]
