@@ -16,6 +16,7 @@ agent id (the key names the agent for everything else).
 from __future__ import annotations
 
 import json
+import logging
 from contextlib import aclosing
 from datetime import tzinfo
 from typing import Any
@@ -62,6 +63,8 @@ from anytable.providers.retry import DEFAULT_RETRY, RetryPolicy
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
 from anytable.schemas.filters import Node
 from anytable.schemas.values import short
+
+log = logging.getLogger("anytable.gptbots")
 
 AGENT_HINT = (
     "set GPTBOTS_AGENT_ID to the id of the agent GPTBOTS_API_KEY belongs to, or pass that agent id as base"
@@ -403,14 +406,25 @@ class GPTBotsProvider(Provider):
         data = await self.api.delete_records(table.id, ids)
         self.uniques.forget(table.id)
         failures = _update_failures(data, [{"record_id": i} for i in ids])
-        after = await count(self.api, table.id)
-        if not failures and before is not None and after is not None and before - after < len(ids):
-            wanted = set(ids)
-            async with aclosing(scan(self.api, table.id)) as pages:
-                async for records in pages:
-                    for raw in records:
-                        if str(raw.get("id")) in wanted:
-                            failures[str(raw.get("id"))] = "it is still in the table"
+        try:  # GPTBots answered: the check below only looks for ids it did not delete
+            after = await count(self.api, table.id)
+            if not failures and before is not None and after is not None and before - after < len(ids):
+                wanted = set(ids)
+                async with aclosing(scan(self.api, table.id)) as pages:
+                    async for records in pages:
+                        for raw in records:
+                            if str(raw.get("id")) in wanted:
+                                failures[str(raw.get("id"))] = "it is still in the table"
+                unaccounted = len(ids) - (before - after) - len(failures)
+                if unaccounted > 0 and not failures:
+                    raise PartialWriteError(
+                        f"{before - after} of these {len(ids)} records were deleted; the other {unaccounted} ids "
+                        "are not records of this table (already deleted, or never there). get_records tells "
+                        "which ids exist.",
+                        done=before - after,
+                    )
+        except ProviderError as exc:
+            log.warning("delete answered, but checking it failed (%s); taking GPTBots' answer", exc.kind)
         if failures:
             shown = "; ".join(f"{rid}: {reason}" for rid, reason in list(failures.items())[:20])
             more = f" (and {len(failures) - 20} more)" if len(failures) > 20 else ""
