@@ -16,7 +16,7 @@ import anyio
 from anytable import __version__
 from anytable.config import Settings
 from anytable.errors import AnytableError
-from anytable.masking import configure_logging, scrub
+from anytable.masking import configure_logging, scrub, uvicorn_log_config
 
 log = logging.getLogger("anytable")
 
@@ -61,7 +61,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         providers,
         mode,
     )
-    server.run(transport="streamable-http", host=args.host, port=args.port, transport_security=security)
+    import anyio
+    import uvicorn
+
+    app = server.streamable_http_app(transport_security=security, host=args.host)
+    config = uvicorn.Config(
+        app, host=args.host, port=args.port, log_config=uvicorn_log_config(settings.log_level)
+    )
+    anyio.run(uvicorn.Server(config).serve)
     return 0
 
 

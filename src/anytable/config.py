@@ -72,6 +72,8 @@ class Settings(BaseModel):
 
     def model_post_init(self, __context: Any) -> None:
         SECRETS.add(self.dingtalk_app_secret, self.feishu_app_secret, self.gptbots_api_key)
+        SECRETS.add_basic(self.dingtalk_app_key, self.dingtalk_app_secret)
+        SECRETS.add_basic(self.feishu_app_id, self.feishu_app_secret)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -8,6 +8,8 @@ through it before they leave the process.
 
 from __future__ import annotations
 
+import base64
+import json
 import logging
 import re
 import sys
@@ -15,6 +17,7 @@ import threading
 import traceback
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 MASK_SUFFIX = "****"
 _MIN_SECRET_LEN = 6  # shorter strings would mask ordinary words; real secrets are much longer
@@ -24,8 +27,23 @@ _MIN_SECRET_LEN = 6  # shorter strings would mask ordinary words; real secrets a
 _SECRET_PARAM = re.compile(
     r"(?i)(appsecret|app_secret|client_secret|access_token|accesstoken|api_key|apikey|"
     r"tenant_access_token|x-acs-dingtalk-access-token|authorization)"
-    r"(\"?\s*[:=]\s*\"?(?:Bearer\s+)?)([A-Za-z0-9._\-+/=]{6,})"
+    r"(\"?\s*[:=]\s*\"?(?:Bearer\s+)?)([A-Za-z0-9._\-+/=%\\]{6,})"
 )
+
+
+def encoded_forms(secret: str) -> set[str]:
+    """Every form a secret takes in a URL, a form body, a JSON text or a log line."""
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+    }
+    forms |= {quote(form, safe="") for form in list(forms)}  # encoded twice (a URL inside a URL)
+    forms |= {json.dumps(form)[1:-1] for form in list(forms)}  # an escaped form inside JSON
+    return {form for form in forms if len(form) >= _MIN_SECRET_LEN}
 
 
 def mask(secret: str | None) -> str:
@@ -44,15 +62,31 @@ class SecretRegistry:
         self._pattern: re.Pattern[str] | None = None
 
     def add(self, *secrets: str | None) -> None:
+        """Register secrets, each in every form it can take on the way out: raw, percent-encoded
+        (path or query, ``+`` for spaces), JSON-escaped (either ASCII setting)."""
         with self._lock:
             changed = False
             for secret in secrets:
-                if secret and len(secret) >= _MIN_SECRET_LEN and secret not in self._secrets:
-                    self._secrets.add(secret)
-                    changed = True
+                if not secret or len(secret) < _MIN_SECRET_LEN:
+                    continue
+                for form in encoded_forms(secret):
+                    if form not in self._secrets:
+                        self._secrets.add(form)
+                        changed = True
             if changed:
                 ordered = sorted(self._secrets, key=len, reverse=True)
                 self._pattern = re.compile("|".join(re.escape(s) for s in ordered))
+
+    def add_basic(self, user: str | None, secret: str | None) -> None:
+        """Register ``base64(user:secret)`` too (HTTP Basic auth, OAuth client credentials)."""
+        if user and secret:
+            pair = f"{user}:{secret}".encode()
+            self.add(
+                secret,
+                base64.b64encode(pair).decode(),
+                base64.urlsafe_b64encode(pair).decode(),
+                base64.b64encode(pair).decode().rstrip("="),
+            )
 
     def clear(self) -> None:
         with self._lock:
@@ -97,6 +131,32 @@ def configure_logging(level: str = "INFO") -> None:
     for noisy in ("httpx", "httpcore", "mcp", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     sys.excepthook = _scrubbing_excepthook
+
+
+def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
+    """uvicorn's logging (server and access log) to stderr, every line scrubbed: by default
+    uvicorn writes its access log to stdout, unmasked."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "scrubbed": {
+                "()": ScrubbingFormatter,
+                "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+            }
+        },
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "scrubbed",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "loggers": {
+            name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }
 
 
 def _scrubbing_excepthook(
