@@ -34,6 +34,7 @@ class Anytable(RecordsMixin):
         self.providers: dict[str, Provider] = build_providers(settings, transports)
         self._tables: dict[tuple[str, str], tuple[float, list[TableInfo]]] = {}
         self._schemas: dict[tuple[str, str, str], tuple[float, TableSchema]] = {}
+        self._stamps: dict[tuple[str, str], object] = {}
         self._write_locks: dict[tuple[str, str, str], anyio.Lock] = {}
         RecordsMixin.__init__(self)
 
@@ -59,8 +60,22 @@ class Anytable(RecordsMixin):
             default_provider=self.settings.default_provider,
         )
 
+    async def _stale(self, addr: Address) -> bool:
+        """Another process changed this base's tables or fields since we cached them: forget them."""
+        stamp = await addr.provider.schema_stamp(addr.base)
+        key = (addr.provider.id, addr.base)
+        if stamp is None or self._stamps.get(key, stamp) == stamp:
+            self._stamps[key] = stamp
+            return False
+        self._stamps[key] = stamp
+        self._tables.pop(key, None)
+        for cached in [k for k in self._schemas if k[:2] == key]:
+            self._schemas.pop(cached, None)
+        return True
+
     async def tables(self, addr: Address, *, fresh: bool = False) -> list[TableInfo]:
         key = (addr.provider.id, addr.base)
+        await self._stale(addr)
         cached = self._tables.get(key)
         if cached and not fresh and time.monotonic() - cached[0] < SCHEMA_TTL:
             return cached[1]

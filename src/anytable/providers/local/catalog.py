@@ -13,15 +13,18 @@ import json
 import secrets
 import time
 
-from anytable.errors import InputError, NotFoundError
+from anytable.errors import InputError, NotFoundError, StaleSchemaError
 from anytable.providers.local.backend import SYSTEM_COLUMNS, Db, Dialect, quote
-from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo
+from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
 
 CATALOGUE = [
     """CREATE TABLE IF NOT EXISTS at_tables (
     id TEXT PRIMARY KEY, base TEXT NOT NULL, name TEXT NOT NULL, created_ms INTEGER NOT NULL,
     UNIQUE (base, name)
 )""",
+    # ``schema``: a counter every change of a table or field raises, so that every process on the
+    # file sees another's change before it uses a cached schema; ``cursor_key``: signs cursors.
+    """CREATE TABLE IF NOT EXISTS at_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)""",
     """CREATE TABLE IF NOT EXISTS at_fields (
     id TEXT PRIMARY KEY, table_id TEXT NOT NULL REFERENCES at_tables(id) ON DELETE CASCADE,
     name TEXT NOT NULL, type TEXT NOT NULL, options TEXT, position INTEGER NOT NULL,
@@ -47,6 +50,39 @@ async def migrate(db: Db, dialect: Dialect) -> None:
     """Create the catalogue tables when the store is new."""
     for statement in CATALOGUE:
         await db.execute(statement)
+    if await db.fetchone("SELECT value FROM at_meta WHERE key = 'cursor_key'") is None:
+        await db.execute(
+            "INSERT INTO at_meta (key, value) VALUES ('cursor_key', ?)", (secrets.token_hex(32),)
+        )
+
+
+async def schema_stamp(db: Db) -> str:
+    row = await db.fetchone("SELECT value FROM at_meta WHERE key = 'schema'")
+    return str(row[0]) if row else "0"
+
+
+async def bump(db: Db) -> None:
+    """Tables or fields changed: every process reads its cached schemas again."""
+    stamp = int(await schema_stamp(db)) + 1
+    await db.execute("DELETE FROM at_meta WHERE key = 'schema'")
+    await db.execute("INSERT INTO at_meta (key, value) VALUES ('schema', ?)", (str(stamp),))
+
+
+async def cursor_key(db: Db) -> bytes:
+    row = await db.fetchone("SELECT value FROM at_meta WHERE key = 'cursor_key'")
+    return bytes.fromhex(str(row[0])) if row else b""
+
+
+async def check_current(db: Db, base: str, table: TableSchema) -> None:
+    """Refuse to act on a schema another process has changed since it was read (a stale field
+    would name the wrong column, or none)."""
+    await table_row(db, base, table.id)
+    rows = await db.fetchall("SELECT id, name, type FROM at_fields WHERE table_id = ?", (table.id,))
+    if {tuple(r) for r in rows} != {(f.id, f.name, f.type.value) for f in table.fields}:
+        raise StaleSchemaError(
+            f"The fields of table {table.name!r} were changed by another program a moment ago; nothing was "
+            "done. Call again: the new fields will be used."
+        )
 
 
 async def table_row(db: Db, base: str, table_id: str) -> tuple[str, str]:

@@ -79,6 +79,14 @@ class LocalProvider(Provider):
         assert row is not None
         return f"{self.backend.describe()} ({row[0]} tables)"
 
+    async def schema_stamp(self, base: str) -> Any:
+        async with self.backend.transaction() as db:
+            return await catalog.schema_stamp(db)
+
+    async def cursor_key(self) -> bytes | None:
+        async with self.backend.transaction() as db:
+            return await catalog.cursor_key(db)
+
     # ------------------------------------------------------------------------ catalogue
     async def list_tables(self, base: str) -> list[TableInfo]:
         async with self.backend.transaction() as db:
@@ -100,31 +108,37 @@ class LocalProvider(Provider):
     async def create_table(self, base: str, name: str, fields: list[FieldSpec]) -> TableInfo:
         specs = list(fields) or [FieldSpec(name="Name", type=FieldType.text)]
         async with self.backend.transaction(write=True) as db:
+            await catalog.bump(db)
             return await catalog.create_table(db, self.dialect, base, name, specs)
 
     async def rename_table(self, base: str, table_id: str, name: str) -> TableInfo:
         async with self.backend.transaction(write=True) as db:
+            await catalog.bump(db)
             return await catalog.rename_table(db, base, table_id, name)
 
     async def delete_table(self, base: str, table_id: str) -> None:
         async with self.backend.transaction(write=True) as db:
+            await catalog.bump(db)
             await catalog.delete_table(db, base, table_id)
 
     async def create_field(self, base: str, table: TableSchema, spec: FieldSpec) -> FieldInfo:
         async with self.backend.transaction(write=True) as db:
             await catalog.table_row(db, base, table.id)
+            await catalog.bump(db)
             return await catalog.create_field(db, self.dialect, table.id, table.name, spec)
 
     async def update_field(
         self, base: str, table: TableSchema, field: FieldInfo, name: str | None, options: list[str] | None
     ) -> FieldInfo:
         async with self.backend.transaction(write=True) as db:
-            await catalog.table_row(db, base, table.id)
+            await catalog.check_current(db, base, table)
+            await catalog.bump(db)
             return await catalog.update_field(db, self.dialect, table.id, field, name, options)
 
     async def delete_field(self, base: str, table: TableSchema, field: FieldInfo) -> None:
         async with self.backend.transaction(write=True) as db:
-            await catalog.table_row(db, base, table.id)
+            await catalog.check_current(db, base, table)
+            await catalog.bump(db)
             await catalog.delete_field(db, table.id, field)
 
     # ------------------------------------------------------------------------ records
@@ -165,7 +179,7 @@ class LocalProvider(Provider):
         )
         params.append(request.page_size + 1)
         async with self.backend.transaction() as db:
-            await catalog.table_row(db, base, table.id)
+            await catalog.check_current(db, base, table)
             rows = await db.fetchall(sql, params)
         more = len(rows) > request.page_size
         rows = rows[: request.page_size]
@@ -177,7 +191,7 @@ class LocalProvider(Provider):
         marks = ",".join("?" * len(ids))
         sql = f"SELECT {self._select(table.fields)} FROM {records_table(table.id)} WHERE rid IN ({marks})"
         async with self.backend.transaction() as db:
-            await catalog.table_row(db, base, table.id)
+            await catalog.check_current(db, base, table)
             rows = await db.fetchall(sql, ids)
         return self._to_records(table.fields, rows)
 
@@ -197,7 +211,7 @@ class LocalProvider(Provider):
             for rid, row in zip(ids, rows, strict=True)
         ]
         async with self.backend.transaction(write=True) as db:
-            await catalog.table_row(db, base, table.id)
+            await catalog.check_current(db, base, table)
             await records.check_links(db, table, rows)
             await db.executemany(sql, values)
         return CreateResult(ids=list(ids))
@@ -214,7 +228,7 @@ class LocalProvider(Provider):
                 (*[self.dialect.writer(by_name[n])(values[n]) for n in names], now, rid)
             )
         async with self.backend.transaction(write=True) as db:
-            await catalog.table_row(db, base, table.id)
+            await catalog.check_current(db, base, table)
             absent = await records.missing(db, table.id, [rid for rid, _ in rows])
             if absent:
                 raise NotFoundError(
