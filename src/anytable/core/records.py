@@ -14,6 +14,7 @@ says exactly which input records were stored.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections import OrderedDict
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from anytable.core.service import Anytable
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]] | None
+
+log = logging.getLogger("anytable.records")
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
@@ -90,7 +93,8 @@ class RecordsMixin:
                 needed |= {k.field.name for k in keys}
             fetch = [f.name for f in schema.fields if f.name in needed]
         query = fingerprint(addr.provider.id, addr.base, schema.id, where, sort, fields, view_id)
-        state = decode_cursor(cursor, query)
+        key = await addr.provider.cursor_key()
+        state = decode_cursor(cursor, query, key)
 
         def request(token: str | None, page_size: int) -> PageRequest:
             return PageRequest(
@@ -108,7 +112,7 @@ class RecordsMixin:
             records, next_state = await self._streamed_page(addr, schema, request, residual, limit, state)
         return {
             "records": [self._render(schema, r, projection) for r in records],
-            "next_cursor": encode_cursor(next_state, query) if next_state is not None else None,
+            "next_cursor": encode_cursor(next_state, query, key) if next_state is not None else None,
             "server_filtered": residual is not None,
         }
 
@@ -248,7 +252,7 @@ class RecordsMixin:
         for chunk in chunked(rows, limits.create_batch, limits.batch_bytes):
             try:
                 result = await self._write(addr, schema.id, run, chunk)
-            except AnytableError as exc:
+            except Exception as exc:
                 raise self._partial("create", exc, start, total, ids, failed, len(chunk)) from None
             for j, rid in enumerate(result.ids):
                 if j in result.failed:
@@ -321,7 +325,7 @@ class RecordsMixin:
         for chunk in chunked(rows, limits.update_batch, limits.batch_bytes):
             try:
                 await self._write(addr, schema.id, run, chunk)
-            except AnytableError as exc:
+            except Exception as exc:
                 raise self._partial(
                     "update", exc, done, total, [r[0] for r in rows[:done]], [], len(chunk)
                 ) from None
@@ -351,7 +355,7 @@ class RecordsMixin:
         for chunk in chunked(ids, limits.delete_batch):
             try:
                 await self._write(addr, schema.id, run, chunk)
-            except AnytableError as exc:
+            except Exception as exc:
                 raise self._partial("delete", exc, done, total, list(ids[:done]), [], len(chunk)) from None
             done += len(chunk)
             if progress is not None and total > len(chunk):
@@ -370,13 +374,19 @@ class RecordsMixin:
     @staticmethod
     def _partial(
         verb: str,
-        exc: AnytableError,
+        exc: Exception,
         done: int,
         total: int,
         ids: list[Any],
         failed: list[dict[str, Any]],
         batch: int = 0,
     ) -> AnytableError:
+        if not isinstance(exc, AnytableError):  # a bug or an unexpected failure: that batch is in doubt
+            log.exception("%s_records failed unexpectedly", verb)
+            exc = ProviderError(
+                f"an internal error ({type(exc).__name__}) stopped the write; check the server log",
+                kind="unknown_outcome",
+            )
         # A batch whose outcome is unknown (its answer was lost and could not be checked) is neither
         # done nor not done: saying "were not" would invite sending it twice.
         unknown = isinstance(exc, ProviderError) and exc.kind == "unknown_outcome" and batch > 0

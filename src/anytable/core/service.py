@@ -7,6 +7,7 @@ plain JSON-ready dicts back; every provider difference stays behind ``Provider``
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,6 +25,7 @@ Progress = Callable[[float, float | None, str | None], Awaitable[None]] | None
 
 SCHEMA_TTL = 60.0  # seconds a table list or schema is trusted before it is read again
 MAX_NAME = 100
+MAX_OPTIONS = 1000  # options of one select field (README: Values)
 
 
 class Anytable(RecordsMixin):
@@ -358,8 +360,16 @@ def _check_options(options: Any, ftype: FieldType, where: str) -> list[str] | No
         )
     if not isinstance(options, list) or not all(isinstance(o, str) and o.strip() for o in options):
         raise InputError(f'{where}options must be a list of option names like ["todo", "done"].')
+    if len(options) > MAX_OPTIONS:
+        raise InputError(f"{where}a field takes at most {MAX_OPTIONS:,} options; got {len(options):,}.")
     cleaned = [o.strip() for o in options]
-    dupes = sorted({o for o in cleaned if cleaned.count(o) > 1})
+    long = [o for o in cleaned if len(o) > MAX_NAME]
+    if long:
+        raise InputError(
+            f"{where}option {long[0][:30]!r}... is {len(long[0])} characters; use at most {MAX_NAME}."
+        )
+    counts = Counter(cleaned)  # linear: a quadratic check froze the server on 30,000 options
+    dupes = sorted(o for o, n in counts.items() if n > 1)
     if dupes:
         raise InputError(f"{where}options {dupes} are given twice; option names are unique.")
     return cleaned

@@ -19,7 +19,16 @@ from typing import Any, Literal
 
 from anytable.errors import InputError
 from anytable.schemas.fields import DATE_TYPES, TEXT_TYPES, USER_TYPES, FieldInfo, FieldType, TableSchema
-from anytable.schemas.values import MAX_VALUE_CHARS, _coerce_number, day_range, parse_date, short
+from anytable.schemas.values import (
+    MAX_VALUE_CHARS,
+    DateOutOfRange,
+    _coerce_number,
+    day_range,
+    parse_date,
+    short,
+)
+
+MAX_IN_VALUES = 1000  # values of one 'in' list
 
 Op = Literal[
     "eq", "neq", "gt", "gte", "lt", "lte", "contains", "not_contains", "is_empty", "is_not_empty", "in"
@@ -177,6 +186,11 @@ def parse_condition(
     if op == "in":
         if not isinstance(value, list) or not value:
             raise InputError(f"{path}: op 'in' takes a non-empty list of values; got {short(value)}.")
+        if len(value) > MAX_IN_VALUES:
+            raise InputError(
+                f"{path}: op 'in' takes at most {MAX_IN_VALUES:,} values; got {len(value):,}. Split the query "
+                "into several, or filter on another field."
+            )
         items = [_canonical(field, "eq", v, tz, path) for v in value]
         return Cond(field, op, items, value)
     return Cond(field, op, _canonical(field, op, value, tz, path), value)
@@ -190,6 +204,8 @@ def _canonical(field: FieldInfo, op: str, value: Any, tz: tzinfo, path: str) -> 
     if t in DATE_TYPES:
         try:
             ms, has_time = parse_date(value, tz)
+        except DateOutOfRange as exc:
+            raise InputError(f"{where} is {exc}.") from None
         except (ValueError, OverflowError):
             raise InputError(
                 f"{where} is not a date: use '2026-11-22' (whole day), '2026-11-22T09:30:00+08:00' or epoch ms."

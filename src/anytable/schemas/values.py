@@ -69,6 +69,25 @@ def check_length(field: FieldInfo, value: Any) -> None:
 # ---------------------------------------------------------------------------------------- dates
 
 
+# Dates every provider and the read path can hold (ISO 8601 with any offset, JavaScript dates):
+# 1900-01-01 to 9998-12-31, UTC.
+MIN_DATE_MS = -2_208_988_800_000
+MAX_DATE_MS = 253_402_128_000_000 - 1
+DATE_RANGE = "dates from 1900-01-01 to 9998-12-31"
+MAX_INT = 2**63 - 1  # integers beyond 64 bits are refused (no provider stores them)
+
+
+class DateOutOfRange(ValueError):
+    def __init__(self) -> None:
+        super().__init__(f"out of range: {DATE_RANGE} can be stored")
+
+
+def check_date_ms(ms: int) -> int:
+    if not MIN_DATE_MS <= ms <= MAX_DATE_MS:
+        raise DateOutOfRange()
+    return ms
+
+
 def to_epoch_ms(dt: datetime) -> int:
     return int((dt - _EPOCH) // timedelta(milliseconds=1))
 
@@ -93,22 +112,22 @@ def parse_date(value: Any, tz: tzinfo) -> tuple[int, bool]:
     if isinstance(value, int | float):
         if not math.isfinite(value):
             raise ValueError("not finite")
-        return int(value), True
+        return check_date_ms(int(value)), True
     if not isinstance(value, str):
         raise ValueError("not a string")
     text = value.strip()
     if re.fullmatch(r"-?\d{11,}", text):  # epoch milliseconds as a string
-        return int(text), True
+        return check_date_ms(int(text[:20])), True
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         d = date.fromisoformat(text)
-        return to_epoch_ms(datetime.combine(d, time(0), tzinfo=tz)), False
+        return check_date_ms(to_epoch_ms(datetime.combine(d, time(0), tzinfo=tz))), False
     if re.fullmatch(r"\d{4}/\d{2}/\d{2}", text):
         d = date.fromisoformat(text.replace("/", "-"))
-        return to_epoch_ms(datetime.combine(d, time(0), tzinfo=tz)), False
+        return check_date_ms(to_epoch_ms(datetime.combine(d, time(0), tzinfo=tz))), False
     dt = datetime.fromisoformat(text.replace("/", "-"))
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=tz)
-    return to_epoch_ms(dt), True
+    return check_date_ms(to_epoch_ms(dt)), True
 
 
 def day_range(ms: int, tz: tzinfo) -> tuple[int, int]:
@@ -182,10 +201,10 @@ def _coerce_multi(field: FieldInfo, value: Any, tz: tzinfo) -> list[str]:
 
 
 def _coerce_date(field: FieldInfo, value: Any, tz: tzinfo) -> int:
-    if type(value) is int:
-        return value
     try:
         return parse_date(value, tz)[0]
+    except DateOutOfRange as exc:
+        raise value_error(field, value, f"{exc}; write a date in that range") from None
     except (ValueError, OverflowError):
         raise value_error(
             field,
@@ -216,11 +235,20 @@ def _number_text(value: int | float) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
 
 
+def _check_int(field: FieldInfo, value: int) -> int:
+    if -MAX_INT - 1 <= value <= MAX_INT:
+        return value
+    raise InputError(
+        f"Field {field.name!r} ({field.type.value}) cannot take a whole number of {value.bit_length()} bits: "
+        f"at most 64 bits can be stored (from {-MAX_INT - 1} to {MAX_INT})."
+    )
+
+
 def _coerce_number(field: FieldInfo, value: Any, tz: tzinfo | None = None) -> int | float:
     if isinstance(value, bool):
         raise value_error(field, value, "write a number or a numeric string")
     if isinstance(value, int):
-        return value
+        return _check_int(field, value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise value_error(field, value, "write a finite number")
@@ -228,7 +256,7 @@ def _coerce_number(field: FieldInfo, value: Any, tz: tzinfo | None = None) -> in
     if isinstance(value, str) and _NUMERIC.match(value.strip().replace(",", "")):
         text = value.strip().replace(",", "")
         if re.fullmatch(r"[+-]?\d+", text):
-            return int(text)
+            return _check_int(field, int(text) if len(text) < 400 else MAX_INT + 1)
         number = float(text)
         if math.isfinite(number):
             return number
@@ -310,9 +338,11 @@ def _writer(field: FieldInfo) -> Callable[[Any, tzinfo], Any]:
             if t is FieldType.single_select and value in options:
                 return value
         elif kind is int or kind is float:
-            if t is FieldType.number and (kind is int or math.isfinite(value)):
+            if t is FieldType.number and (
+                (kind is int and -MAX_INT - 1 <= value <= MAX_INT) or (kind is float and math.isfinite(value))
+            ):
                 return value
-            if t is FieldType.date and kind is int:
+            if t is FieldType.date and kind is int and MIN_DATE_MS <= value <= MAX_DATE_MS:
                 return value
         elif kind is list and t is FieldType.multi_select:
             if len(value) == len(set(value)) and all(type(v) is str and v in options for v in value):

@@ -65,6 +65,7 @@ class LocalProvider(Provider):
     def __init__(self, store: Path | Backend) -> None:
         self.backend = store if isinstance(store, Backend) else SqliteBackend(store)
         self.dialect = self.backend.dialect
+        self._cursor_key: bytes | None = None
 
     # ------------------------------------------------------------------------ plumbing
     async def aclose(self) -> None:
@@ -84,8 +85,10 @@ class LocalProvider(Provider):
             return await catalog.schema_stamp(db)
 
     async def cursor_key(self) -> bytes | None:
-        async with self.backend.transaction() as db:
-            return await catalog.cursor_key(db)
+        if self._cursor_key is None:
+            async with self.backend.transaction() as db:
+                self._cursor_key = await catalog.cursor_key(db) or None
+        return self._cursor_key
 
     # ------------------------------------------------------------------------ catalogue
     async def list_tables(self, base: str) -> list[TableInfo]:

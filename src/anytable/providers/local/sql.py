@@ -52,7 +52,7 @@ class _Compiler:
             return f"({c} IS NULL OR NOT {positive})"
         if op == "in":
             each = "contains" if t in JSON_LIST_TYPES else "eq"
-            return "(" + " OR ".join(self.cond(Cond(field, each, item, item)) for item in value) + ")"
+            return _balanced_or([self.cond(Cond(field, each, item, item)) for item in value])
         if t in JSON_LIST_TYPES:
             return self.json_list(field, op, value, c)
         if t is FieldType.url:
@@ -111,6 +111,15 @@ class _Compiler:
 
 
 _SQL_OPS = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+def _balanced_or(parts: list[str]) -> str:
+    """``(a OR b OR ...)`` as a balanced tree: a flat chain of 1,000 terms passes SQLite's
+    expression depth limit."""
+    if len(parts) <= 16:
+        return "(" + " OR ".join(parts) + ")"
+    half = len(parts) // 2
+    return f"({_balanced_or(parts[:half])} OR {_balanced_or(parts[half:])})"
 
 
 def order_by(keys: list[SortKey], column: Columns, dialect: Dialect) -> list[tuple[str, bool]]:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import anyio
 
+from anytable.errors import ConfigError, ProviderError
 from anytable.providers.local.backend import Backend, Db, Dialect, Row
 from anytable.providers.local.catalog import migrate
 
@@ -81,15 +82,34 @@ class SqliteBackend(Backend):
     async def transaction(self, write: bool = False) -> AsyncIterator[Db]:
         async with self._lock:
             fresh = self._conn is None
-            db = _SqliteDb(await anyio.to_thread.run_sync(self._connect))
-            if fresh:
+            try:
+                db = _SqliteDb(await anyio.to_thread.run_sync(self._connect))
+                if fresh:
+                    async with _immediate(db):
+                        await migrate(db, self.dialect)
+            except (sqlite3.Error, OSError) as exc:
+                await self._drop()
+                raise ConfigError(
+                    f"The local store {self.path} cannot be used ({type(exc).__name__}: {exc}): set "
+                    "ANYTABLE_LOCAL_PATH to an SQLite file (or a new file's path) this user can read and write."
+                ) from None
+            try:
+                if not write:
+                    yield db
+                    return
                 async with _immediate(db):
-                    await migrate(db, self.dialect)
-            if not write:
-                yield db
-                return
-            async with _immediate(db):
-                yield db
+                    yield db
+            except sqlite3.Error as exc:
+                what = "nothing of this call was stored" if write else "nothing was changed"
+                raise ProviderError(
+                    f"The local store {self.path} failed ({type(exc).__name__}: {exc}); {what}.",
+                    provider="local",
+                ) from None
+
+    async def _drop(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     async def aclose(self) -> None:
         async with self._lock:
