@@ -39,6 +39,7 @@ ENV_VARS: dict[str, str] = {
     "ANYTABLE_TIMEZONE": "timezone",
     "ANYTABLE_PROVIDER": "default_provider",
     "ANYTABLE_LOG_LEVEL": "log_level",
+    "ANYTABLE_CALL_TIMEOUT": "call_timeout",
 }
 
 SECRET_VARS = ("DINGTALK_APP_SECRET", "FEISHU_APP_SECRET", "GPTBOTS_API_KEY")
@@ -69,6 +70,7 @@ class Settings(BaseModel):
     timezone: str | None = None
     default_provider: str | None = None
     log_level: str = "INFO"
+    call_timeout: float = 300.0  # seconds one tool call may take, retries and waits included
 
     def model_post_init(self, __context: Any) -> None:
         SECRETS.add(self.dingtalk_app_secret, self.feishu_app_secret, self.gptbots_api_key)
@@ -86,6 +88,15 @@ class Settings(BaseModel):
             raw = env.get(var)
             if raw is not None and raw.strip() != "":
                 values[attr] = raw.strip()
+        if "call_timeout" in values:
+            try:
+                values["call_timeout"] = float(values["call_timeout"])
+                if not 0 < values["call_timeout"] <= 86_400:
+                    raise ValueError
+            except ValueError:
+                raise ConfigError(
+                    f"ANYTABLE_CALL_TIMEOUT={values['call_timeout']!r} is not a number of seconds from 1 to 86400."
+                ) from None
         if "read_only" in values:
             values["read_only"] = str(values["read_only"]).lower() in ("1", "true", "yes", "on")
         return cls(**values)

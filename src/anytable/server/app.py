@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, InputRequiredResult
@@ -44,7 +45,9 @@ ADDRESSING = frozenset({"provider", "base", "table"})
 class AnytableServer(MCPServer[Any]):
     """MCPServer whose tools/list carries compact schemas, and whose tools refuse arguments they
     do not have (a misspelt argument silently ignored is a change the caller did not get) and
-    explain malformed ones in a line."""
+    explain malformed ones in a line; every call ends within ``call_timeout`` seconds."""
+
+    call_timeout: float = 300.0
 
     async def list_tools(self) -> list[MCPTool]:
         tools = await super().list_tools()
@@ -64,7 +67,18 @@ class AnytableServer(MCPServer[Any]):
             if unknown:
                 return error(unknown_arguments(name, unknown, sorted(known)))
         try:
-            return await super().call_tool(name, arguments, context)
+            with anyio.fail_after(self.call_timeout):
+                return await super().call_tool(name, arguments, context)
+        except TimeoutError:
+            read = tool is not None and tool.annotations is not None and tool.annotations.read_only_hint
+            return error(
+                f"{name} did not finish within {self.call_timeout:g} s (ANYTABLE_CALL_TIMEOUT) and was stopped: "
+                + (
+                    "nothing was changed. The service may be slow or unreachable: ask for less, or try again later."
+                    if read
+                    else "part of the change may have been applied. Check with query_records before calling it again."
+                )
+            )
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError):
                 return error(invalid_arguments(name, exc.__cause__))
@@ -92,6 +106,7 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level.upper(),  # type: ignore[arg-type]
     )
+    server.call_timeout = settings.call_timeout
     registrar = Registrar(server, svc)
     for module in MODULES:
         module.register(registrar)
