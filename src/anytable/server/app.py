@@ -57,6 +57,11 @@ class AnytableServer(MCPServer[Any]):
                 tool.output_schema = compact_schema(tool.output_schema)
         return tools
 
+    async def run_stdio_async(self) -> None:
+        from anytable.server.stdio import serve_stdio
+
+        await serve_stdio(self._lowlevel_server)
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
