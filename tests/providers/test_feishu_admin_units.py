@@ -13,7 +13,7 @@ import pytest
 
 from anytable.errors import InputError
 from anytable.providers.feishu import FeishuClient
-from anytable.providers.feishu.client import role_settings, view_holds
+from anytable.providers.feishu.api import role_settings, view_holds
 from anytable.providers.feishu.fields import field_info
 from anytable.providers.feishu.viewfilter import from_filter_info, to_filter_info
 from anytable.schemas.fields import TableSchema

@@ -9,7 +9,7 @@ import pytest
 from anytable.config import Settings
 from anytable.errors import ConfigError, InputError
 from anytable.providers.feishu import SPEC, build
-from anytable.providers.feishu.links import api_base_url, parse_url
+from anytable.providers.feishu.urls import api_base_url, parse_url
 from tests.emulators.base import EmulatorTransport
 from tests.harness import serve
 from tests.providers.feishu_harness import APP_SECRET, APP_TOKEN, Recorder, direct, emulator, env

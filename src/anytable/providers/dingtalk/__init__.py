@@ -7,7 +7,7 @@ table link); DINGTALK_API_URL / DINGTALK_OAPI_URL override the hosts.
 
 from __future__ import annotations
 
-from anytable.providers.dingtalk.client import DingTalkProvider, masked_credentials
+from anytable.providers.dingtalk.provider import DingTalkProvider, masked_credentials
 from anytable.providers.dingtalk.urls import parse_url
 from anytable.providers.registry import ProviderSpec
 

@@ -8,9 +8,9 @@ import httpx
 from anytable.config import Settings
 from anytable.errors import ConfigError
 from anytable.masking import mask
-from anytable.providers.feishu.client import FeishuClient
-from anytable.providers.feishu.links import api_base_url, parse_url
+from anytable.providers.feishu.api import FeishuClient
 from anytable.providers.feishu.provider import USER_ID_TYPES, FeishuProvider
+from anytable.providers.feishu.urls import api_base_url, parse_url
 from anytable.providers.registry import ProviderSpec
 
 

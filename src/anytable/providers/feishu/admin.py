@@ -24,7 +24,7 @@ from anytable.schemas.values import short
 
 from . import fields as ff
 from . import roles as rr
-from .client import MEMBER_BATCH, FeishuClient, is_member
+from .api import MEMBER_BATCH, FeishuClient, is_member
 from .viewfilter import from_filter_info, to_filter_info
 
 READS = ("app", "dashboards", "form", "view", "roles", "members")

@@ -28,9 +28,9 @@ from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, 
 from anytable.schemas.filters import Node, fields_of
 
 from . import fields as ff
-from .client import BATCH, GET_BATCH, SEARCH_PAGE, FeishuClient
+from .api import BATCH, GET_BATCH, SEARCH_PAGE, FeishuClient
 from .filters import FeishuFilter, compile_where
-from .links import parse_url
+from .urls import parse_url
 from .values import RecordReader, RecordWriter, check_rows
 
 VIEW_TYPES = ("grid", "kanban", "gallery", "gantt", "form")  # A.3, A.23

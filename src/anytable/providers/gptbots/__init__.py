@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from anytable.config import Settings
-from anytable.providers.gptbots.client import GPTBotsProvider
+from anytable.providers.gptbots.provider import GPTBotsProvider
 from anytable.providers.registry import ProviderSpec
 
 

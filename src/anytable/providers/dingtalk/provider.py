@@ -54,8 +54,8 @@ from anytable.providers.dingtalk.errors import (
     Call,
     api_parser,
 )
+from anytable.providers.dingtalk.fields import FIELD_TYPES, field_info, fields_of, native_field
 from anytable.providers.dingtalk.filters import compile_where
-from anytable.providers.dingtalk.schema import FIELD_TYPES, field_info, fields_of, native_field
 from anytable.providers.dingtalk.urls import parse_url
 from anytable.providers.dingtalk.values import check_rows, record_reader, row_writer
 from anytable.providers.http import NOT_APPLIED, ApiClient
