@@ -17,10 +17,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import anyio
+import httpx
 
+from anytable.config import Settings
 from anytable.errors import InputError, NotFoundError, NotSupportedError
 from anytable.providers.base import (
     Capabilities,
@@ -126,6 +128,14 @@ class LocalProvider(Provider):
         delete_batch=1_000_000,
         get_batch=10_000,
     )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Self:
+        return cls(settings.local_db_path())
+
+    @classmethod
+    def masked_credentials(cls, settings: Settings) -> dict[str, str]:
+        return {"ANYTABLE_LOCAL_PATH": str(settings.local_db_path())}
 
     def __init__(self, path: Path) -> None:
         self.path = path
