@@ -113,6 +113,18 @@ class FeishuAdmin:
         self._fields: dict[str, list[FieldInfo]] = {}
 
     # ------------------------------------------------------------------------ dispatch
+    async def run(self, action: str, table: TableSchema | None, args: dict[str, Any]) -> dict[str, Any]:
+        """One action of feishu_read (``what``), feishu_update or feishu_delete; ``args``: view,
+        role, data, members."""
+        view, role, members = args.get("view"), args.get("role"), args.get("members")
+        if action in READS:
+            return await self.read(action, table, view, role)
+        if action in UPDATES:
+            return await self.update(action, args.get("data"), table, view, role, members)
+        if action == "delete_role" and members:
+            raise InputError("delete_role takes no members; to remove members use action=remove_members.")
+        return await self.delete(action, role, members)
+
     async def read(
         self, what: str, table: TableSchema | None, view: str | None, role: str | None
     ) -> dict[str, Any]:
