@@ -1,9 +1,9 @@
 """In-process emulator of the DingTalk AI Table (Notable) open API v1.0, plus the two legacy ``oapi``
 endpoints used to turn a userId into the unionId that every notable call needs as ``operatorId``.
 
-Sources: /work/shared/reference/dingtalk-notable-insert-records.txt and dingtalk-notable-list-records.txt
-(the provider's own pages: paths, params, caps, error tables), dingtalk-ai-table-skill.txt (breath57
-skill, [3P]) and provider-api-notes.md section 1 ([SDK]/[DOC] unless tagged [3P]/[INF] there or below).
+Sources: /work/shared/reference/dingtalk-notable-insert-records.txt and docs/reference/dingtalk-notable-list-records.txt
+(the provider's own pages: paths, params, caps, error tables), docs/reference/dingtalk-ai-table-skill.txt (breath57
+skill, [3P]) and docs/provider-api-notes.md section 1 ([SDK]/[DOC] unless tagged [3P]/[INF] there or below).
 
 One emulator serves both hosts (``https://api.dingtalk.com`` and ``https://oapi.dingtalk.com``); requests
 are dispatched on the path only (the oapi paths are distinct), so both base URLs may point at it.

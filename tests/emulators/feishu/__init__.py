@@ -2,17 +2,17 @@
 the base administration: app metadata, dashboards, forms, custom roles and their members).
 
 Sources: /work/shared/reference/feishu-bitable-v1-reference.txt ("ref", section numbers A.n) and
-provider-api-notes.md section 2 ("notes"; records/search, batch_get and the token endpoint are only
+docs/provider-api-notes.md section 2 ("notes"; records/search, batch_get and the token endpoint are only
 documented there).
 
 Emulated
 --------
 * ``POST /open-apis/auth/v3/tenant_access_token/internal`` -> ``{code, msg, tenant_access_token, expire}``
-  (no ``data`` envelope, notes 2.1). A token lives ``token_ttl`` (7200) s. Asking again with >= 30 min
+  (no ``data`` envelope, docs/provider-api-notes.md §2.1). A token lives ``token_ttl`` (7200) s. Asking again with >= 30 min
   left returns the same token (``expire`` = seconds left); with < 30 min left a new token is issued and
   the old one stays valid until its own expiry (ref A.2 "3.鉴权"). Wrong credentials -> code 10014.
 * Every bitable call needs ``Authorization: Bearer <token>``: missing -> 99991661, unknown or expired ->
-  99991663 (notes 2.2).
+  99991663 (docs/provider-api-notes.md §2.2).
 * Tables (A.12-A.17): list, create (with ``fields``/``default_view_name``: returns ``table_id``,
   ``default_view_id``, ``field_id_list``), batch_create, PATCH rename, DELETE, batch_delete.
 * Fields (A.37-A.40): list, create, update (PUT = full replacement: an omitted ``property`` or
@@ -69,19 +69,19 @@ New endpoints are added in ``_routes()`` (one line each: method, path, handler, 
 
 Documented limits enforced
 --------------------------
-* records/search and GET records: ``page_size`` max 500 (notes 2.5; A.30 text "单次最多列出 500 行");
+* records/search and GET records: ``page_size`` max 500 (docs/provider-api-notes.md §2.5; A.30 text "单次最多列出 500 行");
   tables/fields/views lists: max 100 (A.13). Default page size 20.
 * batch_create / batch_update / batch_delete: 500 records per call -> 1254104
   RecordAddOnceExceedLimit. The reference pages A.34/A.35 say "单次调用最多新增/更新 500 条" and A.2
   "单次最高 500 条"; the newer docs quoted in the notes say 1,000 for create/update. We follow the
   reference (500); ``batch_limit`` changes it.
-* batch_get: 100 record ids (notes 2.5) -> 1254104 (no page documents another code).
+* batch_get: 100 record ids (docs/provider-api-notes.md §2.5) -> 1254104 (no page documents another code).
 * 20,000 records per table -> 1254103 RecordExceedLimit; 100 tables per app (A.2; the error text of
   1254100 says 300, the newer docs say 100) -> 1254100; 150 fields per table (A.2) -> 1254105;
   200 views per table -> 1254101.
 * Rate limits per endpoint per developer app (sliding 1 s window): records/search 20/s and
-  records/batch_create 50/s (notes 2.2 [DOC]); other record writes and batch_get 50/s, record
-  list/get 20/s (notes 2.2 [3P]); tables/fields/views use the QPS printed on their reference page
+  records/batch_create 50/s (docs/provider-api-notes.md §2.2 [DOC]); other record writes and batch_get 50/s, record
+  list/get 20/s (docs/provider-api-notes.md §2.2 [3P]); tables/fields/views use the QPS printed on their reference page
   (lists 20/s, writes 10/s). Exceeding -> HTTP 429, headers ``x-ogw-ratelimit-limit`` and
   ``x-ogw-ratelimit-reset`` (seconds), body ``{code: 99991400, msg: "request trigger frequency limit"}``.
 * Writes to one table are serialised: a write that starts while another write to the same table
@@ -106,8 +106,8 @@ Doubtful points and the choice made
   no page documents a code; we answer the gateway's ``99992402 field validation failed`` (HTTP 400)
   with ``error.field_violations`` [INF].
 * Read formats. records/search and batch_get (the current APIs): text as segments
-  ``[{"text", "type": "text"}]`` (brief + notes 2.6), numbers as numbers, links as
-  ``{"link_record_ids": [...]}`` (notes 2.6). Deprecated GET records (A.30) and GET records/:id
+  ``[{"text", "type": "text"}]`` (brief + docs/provider-api-notes.md §2.6), numbers as numbers, links as
+  ``{"link_record_ids": [...]}`` (docs/provider-api-notes.md §2.6). Deprecated GET records (A.30) and GET records/:id
   (A.29): text as a plain string (segments with ``text_field_as_array=true``), links as
   ``[{record_ids, table_id, text, type}]``, and numbers as strings in the list but numbers in the
   single get - exactly as A.3 ("数字: 写入时为number，列出时为string") and the A.29/A.30 examples show.
@@ -119,7 +119,7 @@ Doubtful points and the choice made
 * Deleting the primary field, or giving the primary field a type that cannot be an index field
   (only 1,2,5,13,15,20,22 can, per the SDK docs) -> 1254070 ActionValidateFailed.
 * PUT field with no change at all -> 1254606 DataNotChange (listed only on A.39).
-* Filter semantics (notes 2.5, operators per type as in the record filter guide): text ``is`` is an
+* Filter semantics (docs/provider-api-notes.md §2.5, operators per type as in the record filter guide): text ``is`` is an
   exact match, ``contains`` a case-insensitive substring (any of the values); single select ``is``
   = one of the values; multi select / user / link ``is`` = exactly that set, ``contains`` = shares
   at least one; numbers compare numerically; dates compare whole days in UTC+8 (``tz_offset_hours``).

@@ -1,4 +1,7 @@
-"""Feishu emulator: app metadata, dashboards and forms."""
+"""Feishu emulator: app metadata, dashboards and forms.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
+"""
 
 from __future__ import annotations
 

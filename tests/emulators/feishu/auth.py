@@ -36,7 +36,7 @@ class AuthMixin:
         app_id = body.get("app_id") if isinstance(body, dict) else None
         secret = body.get("app_secret") if isinstance(body, dict) else None
         if not isinstance(app_id, str) or self.credentials.get(app_id) != secret:
-            # notes 2.1 [3P]: wrong credentials on this endpoint -> 10014.
+            # docs/provider-api-notes.md §2.1 [3P]: wrong credentials on this endpoint -> 10014.
             return json_response(
                 400,
                 {"code": 10014, "msg": "app secret invalid", "error": {"log_id": logid}},

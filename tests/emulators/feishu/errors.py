@@ -1,4 +1,7 @@
-"""Feishu emulator: documented error codes, their messages and HTTP statuses, the error answer."""
+"""Feishu emulator: documented error codes, their messages and HTTP statuses, the error answer.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Feishu emulator: the fields endpoints (types, properties, conversions, back links)."""
+"""Feishu emulator: the fields endpoints (types, properties, conversions, back links).
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Feishu emulator: the formula filter of the deprecated records list (CurrentValue.[field] comparisons)."""
+"""Feishu emulator: the formula filter of the deprecated records list (CurrentValue.[field] comparisons).
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Feishu emulator: the records endpoints (search, list, get, batch writes, idempotency)."""
+"""Feishu emulator: the records endpoints (search, list, get, batch writes, idempotency).
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
+"""
 
 from __future__ import annotations
 

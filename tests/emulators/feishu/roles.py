@@ -1,4 +1,7 @@
-"""Feishu emulator: custom roles and their members (advanced permissions)."""
+"""Feishu emulator: custom roles and their members (advanced permissions).
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Feishu emulator: field types and limits, the stored state (apps, tables, fields, views, records, users), seeding and inspection."""
+"""Feishu emulator: field types and limits, the stored state (apps, tables, fields, views, records, users), seeding and inspection.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 PREFIX = "/open-apis/bitable/v1/apps/{app_token}"
 
 # ---------------------------------------------------------------------------------------------
-# Field types (ref A.3 / A.5, notes 2.6)
+# Field types (ref A.3 / A.5, docs/provider-api-notes.md §2.6)
 
 TEXT, NUMBER, SINGLE_SELECT, MULTI_SELECT, DATETIME, CHECKBOX = 1, 2, 3, 4, 5, 7
 USER, PHONE, URL, ATTACHMENT, SINGLE_LINK, LOOKUP, FORMULA, DUPLEX_LINK = 11, 13, 15, 17, 18, 19, 20, 21
@@ -100,10 +103,10 @@ MEMBER_ID_TYPES = ("open_id", "union_id", "user_id", "chat_id", "department_id",
 
 
 DEFAULT_RATE_LIMITS: dict[str, float] = {
-    # notes 2.2 [DOC]
+    # docs/provider-api-notes.md §2.2 [DOC]
     "records.search": 20,
     "records.batch_create": 50,
-    # notes 2.2 [3P]
+    # docs/provider-api-notes.md §2.2 [3P]
     "records.create": 50,
     "records.update": 50,
     "records.delete": 50,

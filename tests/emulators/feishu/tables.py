@@ -1,4 +1,7 @@
-"""Feishu emulator: the tables endpoints."""
+"""Feishu emulator: the tables endpoints.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
+"""
 
 from __future__ import annotations
 

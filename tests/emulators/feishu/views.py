@@ -1,4 +1,7 @@
-"""Feishu emulator: the views endpoints and view filters."""
+"""Feishu emulator: the views endpoints and view filters.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
+"""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """In-process emulator of the GPTBots agent database API (``https://api-<ep>.gptbots.ai``).
 
 Sources: /work/shared/reference/gptbots-database-add-records.txt (the provider's "Add Table Data"
-page) and provider-api-notes.md section 3 ([DOC] facts unless marked [3P]/[INF] there or below).
+page) and docs/provider-api-notes.md section 3 ([DOC] facts unless marked [3P]/[INF] there or below).
 
 Emulated endpoints
 ------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-# Error codes (provider-api-notes.md section 3; 40127/40400/42900 are [INF]).
+# Error codes (docs/provider-api-notes.md section 3; 40127/40400/42900 are [INF]).
 PARAM_ERROR = 40000
 AUTH_FAILED = 40127
 NOT_FOUND_PATH = 40400

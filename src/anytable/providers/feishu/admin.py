@@ -7,6 +7,8 @@ accepted by id or name and resolved here before anything is sent; what comes bac
 make too (duplicate names, the 30-role and 200-member limits, a hidden question taking no other
 change) are made first so that bad input changes nothing. Writes go through ``FeishuApi``,
 which reconciles a lost answer by reading back.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
 """
 
 from __future__ import annotations

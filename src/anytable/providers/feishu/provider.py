@@ -5,6 +5,8 @@ The HTTP side (token, rate limits, retries, idempotency, per-table write seriali
 ``api``; value formats in ``values``; the filter in ``filters``; field types in ``fields``; share
 links and hosts in ``urls``; error codes in ``errors``; the base settings of the feishu_* tools in
 ``admin`` (roles in ``roles``, view filters in ``viewfilter``).
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
 """
 
 from __future__ import annotations
