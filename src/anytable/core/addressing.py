@@ -1,6 +1,6 @@
 """From the tools' ``provider``, ``base`` and ``table`` arguments to one provider and one base.
 
-Rules (PRODUCT.md): ``provider`` is needed only when more than one provider is enabled and the
+Rules (docs/PRODUCT.md): ``provider`` is needed only when more than one provider is enabled and the
 base does not say which. A share URL in ``base`` says which (and may name the table and view).
 A base equal to exactly one provider's configured default base says which too.
 """
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from anytable.errors import ConfigError, InputError
 from anytable.providers.base import Provider
-from anytable.providers.registry import ProviderSpec
 
 LOCAL_DEFAULT_BASE = "default"
 
@@ -24,13 +23,13 @@ class Address:
     view: str | None = None  # from a share URL
 
 
-def _enable_hint(spec: ProviderSpec) -> str:
+def _enable_hint(spec: type[Provider]) -> str:
     return f"set {' and '.join(spec.required_env)} in the server's environment"
 
 
 def resolve_address(
     providers: dict[str, Provider],
-    specs: dict[str, ProviderSpec],
+    specs: dict[str, type[Provider]],
     *,
     provider: str | None,
     base: str | None,

@@ -1,6 +1,6 @@
 """DingTalk AI table links: ``https://alidocs.dingtalk.com/i/nodes/<baseId>?...``.
 
-The path segment after ``/i/nodes/`` is the baseId (the document's nodeId; provider-api-notes.md
+The path segment after ``/i/nodes/`` is the baseId (the document's nodeId; docs/provider-api-notes.md
 §1.0 [DOC] and the DingTalk skill). Links copied from an open table may also carry the table as
 ``sheetId`` in the query, directly or inside ``iframeQuery`` [INF: seen in copied links, not
 documented]; it is used when present, and ``table`` given to a tool wins over it. DingTalk tables
@@ -43,3 +43,11 @@ def _first(values: list[str] | None) -> str | None:
         if _ID.match(value):
             return value
     return None
+
+
+def base_id(value: str | None) -> str | None:
+    """A base given as its id or its link (DINGTALK_BASE_ID may be either)."""
+    if not value:
+        return None
+    parsed = parse_url(value) if value.lower().startswith(("http://", "https://")) else None
+    return parsed[0] if parsed else value.strip()

@@ -1,6 +1,6 @@
 """Values: the contract's canonical values <-> DingTalk's record value format.
 
-DingTalk's formats (provider-api-notes.md §1.7, "Record value format" [DOC]; insert/list pages):
+DingTalk's formats (docs/provider-api-notes.md §1.7, "Record value format" [DOC]; insert/list pages):
 
 | type | write | read |
 | --- | --- | --- |
@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from anytable.errors import InputError
-from anytable.providers.dingtalk.schema import multiple
+from anytable.providers.dingtalk.fields import multiple
 from anytable.schemas.fields import FieldInfo, FieldType, TableSchema
 from anytable.schemas.values import value_error
 

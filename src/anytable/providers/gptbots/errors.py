@@ -1,7 +1,7 @@
 """Reading GPTBots answers: with or without the ``{code, message, data}`` envelope, and every
 documented error code as a message that says what to do.
 
-Sources: provider-api-notes.md §3 (codes 40000, 50000, 403100-403111, 403106, 403131; "some newer
+Sources: docs/provider-api-notes.md §3 (codes 40000, 50000, 403100-403111, 403106, 403131; "some newer
 pages show bare bodies without the envelope", so both are read). HTTP statuses are undocumented:
 the code in the body decides when there is one; otherwise 401/403 mean the key was refused, 429
 throttling, 503 "try again", and another 5xx (or an answer that is not JSON) an unknown outcome.
@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from anytable.errors import ProviderError
+from anytable.providers.gptbots.fields import NAME_RULE as _NAME_RULE
 from anytable.providers.http import json_body
 
 PROVIDER = "gptbots"
@@ -31,7 +32,6 @@ TABLE_NAME_EXISTS = 403108
 TOO_MANY_FIELDS = 403111
 NO_PERMISSION = 403131
 
-_NAME_RULE = "at most 32 characters of a-z, 0-9 and _, starting with a letter"
 
 # What each documented code means for the caller, and what to do (kind, message).
 MESSAGES: dict[int, tuple[str, str]] = {

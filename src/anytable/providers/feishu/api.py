@@ -1,6 +1,6 @@
 """The Feishu/Lark Bitable v1 HTTP client: one small method per endpoint, one call path.
 
-Every request goes through :meth:`FeishuClient.call`: ``ApiClient`` (rate limit per endpoint,
+Every request goes through :meth:`FeishuApi.call`: ``ApiClient`` (rate limit per endpoint,
 retries by error kind), the tenant_access_token (cached, renewed before expiry and on an invalid-
 token answer), and ``errors.check`` (the one place answers become data or errors). Writes to one
 table go one at a time (Feishu answers overlapping writes with 1254291 Write conflict); writes to
@@ -14,6 +14,8 @@ relative to ``/open-apis/bitable/v1``. The base-administration endpoints (app me
 views, forms, custom roles and their members, A.10-A.49) have no client_token: a write whose answer
 is lost is reconciled by reading back (the change is there, or it is sent again), never repeated
 blindly.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import anyio
 import httpx
 
 from anytable.errors import ProviderError
-from anytable.masking import mask
 from anytable.providers.http import NOT_APPLIED, ApiClient
 from anytable.providers.ratelimit import RateLimiter
 from anytable.providers.retry import DEFAULT_RETRY, RetryPolicy
@@ -42,9 +43,9 @@ TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 API = "/open-apis/bitable/v1"
 LIST_PAGE = 100  # tables, fields, views, form questions, role members (A.13, A.22, A.28, A.37, A.47)
 ROLE_PAGE = 30  # custom roles (A.41: page_size max 30)
-SEARCH_PAGE = 500  # records/search (provider-api-notes §2.5)
+SEARCH_PAGE = 500  # records/search (docs/provider-api-notes.md §2.5)
 BATCH = 500  # batch_create / batch_update / batch_delete (A.2, A.34, A.35)
-GET_BATCH = 100  # batch_get (provider-api-notes §2.5)
+GET_BATCH = 100  # batch_get (docs/provider-api-notes.md §2.5)
 
 # Requests per second per endpoint (per app and tenant). records/search and batch_create: notes §2.2
 # [DOC]; the other record endpoints: notes §2.2 [3P]; tables, fields, views: the QPS printed on their
@@ -95,7 +96,7 @@ MEMBER_BATCH = 100  # member_list of batch_create / batch_delete (A.45, A.46: �
 Reconcile = Callable[[], Awaitable[Any]]
 
 
-class FeishuClient:
+class FeishuApi:
     def __init__(
         self,
         *,
@@ -112,7 +113,7 @@ class FeishuClient:
         self._secret = app_secret
         self.base_url = base_url
         self.user_id_type = user_id_type
-        self.api = ApiClient(
+        self.http = ApiClient(
             provider="feishu",
             base_url=base_url,
             transport=transport,
@@ -124,11 +125,7 @@ class FeishuClient:
         self.table_names: dict[tuple[str, str], str] = {}  # (app, table_id) -> name, for messages
 
     async def aclose(self) -> None:
-        await self.api.aclose()
-
-    @property
-    def masked_secret(self) -> str:
-        return mask(self._secret)
+        await self.http.aclose()
 
     # ------------------------------------------------------------------------- plumbing
     async def _fetch_token(self) -> tuple[str, float]:
@@ -143,7 +140,7 @@ class FeishuClient:
             expire = body.get("expire")
             return token, float(expire) if isinstance(expire, int | float) and expire > 0 else 7200.0
 
-        result: tuple[str, float] = await self.api.call(
+        result: tuple[str, float] = await self.http.call(
             "POST",
             TOKEN_PATH,
             api="auth.tenant_access_token",
@@ -195,7 +192,7 @@ class FeishuClient:
             return data if isinstance(data, dict) else {}
 
         async def send() -> dict[str, Any]:
-            result: dict[str, Any] = await self.api.call(
+            result: dict[str, Any] = await self.http.call(
                 method,
                 API + path,
                 api=api,
