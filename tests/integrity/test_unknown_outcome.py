@@ -24,7 +24,7 @@ async def test_feishu_lost_create_answer_then_throttling_is_not_reported_as_not_
 ) -> None:
     emu = fh.emulator()
     async with serve("feishu", fh.env(), tmp_path, emulator=emu, base=fh.APP_TOKEN) as h:
-        h.svc.providers["feishu"].client.api.retry = SHORT  # type: ignore[attr-defined]
+        h.svc.providers["feishu"].api.http.retry = SHORT  # type: ignore[attr-defined]
         await h.call("create_table", name="T", fields=[{"name": "n", "type": "number"}])
         emu.faults.add("lost_response", match="batch_create")
         emu.faults.add("throttle", match="batch_create", times=20)
