@@ -208,6 +208,7 @@ class RecordsMixin:
         addr = self.address(provider, base, table)
         self.require(addr, "records", "get", "get_records")
         ids = _check_ids(record_ids)
+        addr.provider.check_ids("record", ids)
         schema = await self.schema(addr)
         found: dict[str, Record] = {}
         for chunk in chunked(ids, addr.provider.limits.get_batch):
@@ -305,6 +306,7 @@ class RecordsMixin:
                         raise InputError(
                             f"Record {i}: id {item['id']!r} appears twice; merge its fields into one entry."
                         )
+                    addr.provider.check_ids("record", [item["id"]])
                     seen.add(item["id"])
                     values = coerce(item.get("fields"), i)
                     if not values:
@@ -345,6 +347,7 @@ class RecordsMixin:
         addr = self.address(provider, base, table)
         self.require(addr, "records", "delete", "delete_records")
         ids = _check_ids(record_ids)
+        addr.provider.check_ids("record", ids)
         schema = await self.schema(addr)
         limits = addr.provider.limits
         total, done = len(ids), 0

@@ -53,7 +53,7 @@ class Anytable(RecordsMixin):
 
     # ------------------------------------------------------------------------- addressing
     def address(self, provider: str | None, base: str | None, table: str | None = None) -> Address:
-        return resolve_address(
+        addr = resolve_address(
             self.providers,
             self.specs,
             provider=provider,
@@ -61,6 +61,9 @@ class Anytable(RecordsMixin):
             table=table,
             default_provider=self.settings.default_provider,
         )
+        if addr.base is not None:
+            addr.provider.check_ids("base", [addr.base])
+        return addr
 
     async def _stale(self, addr: Address) -> bool:
         """Another process changed this base's tables or fields since we cached them: forget them."""

@@ -13,6 +13,7 @@ and never in a provider.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -22,7 +23,7 @@ import httpx
 from pydantic import BaseModel
 
 from anytable.config import ENV_VARS, Settings
-from anytable.errors import NotSupportedError
+from anytable.errors import InputError, NotSupportedError
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
 from anytable.schemas.filters import Node, SortKey
 
@@ -87,6 +88,9 @@ class CompiledFilter:
     exact: bool
 
 
+REMOTE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # the ids every remote provider documents
+
+
 class Provider(ABC):
     id: str = ""
     title: str = ""
@@ -95,6 +99,9 @@ class Provider(ABC):
         page_size=100, create_batch=100, update_batch=100, delete_batch=100, get_batch=100
     )
     open_world: bool = True  # talks to an external service
+    # The documented shape of ids the caller passes straight through ("base", "record"); an id of
+    # another shape is refused before anything is sent (ids are data: they never bend a request).
+    id_shapes: ClassVar[dict[str, re.Pattern[str]]] = {}
     base_env: str | None = None  # the variable that sets a default base (FEISHU_APP_TOKEN...)
     required_env: ClassVar[tuple[str, ...]] = ()  # variables that enable it, all needed (none: always on)
 
@@ -130,6 +137,22 @@ class Provider(ABC):
 
     async def aclose(self) -> None:  # noqa: B027 (optional hook)
         """Release connections."""
+
+    def check_ids(self, kind: str, ids: list[str]) -> None:
+        """Refuse ids that are not of the provider's documented shape, naming them."""
+        shape = self.id_shapes.get(kind)
+        if shape is None:
+            return
+        bad = [i for i in ids if not shape.fullmatch(i)]
+        if bad:
+            shown = ", ".join(repr(i[:80]) for i in bad[:10]) + (
+                f" and {len(bad) - 10} more" if len(bad) > 10 else ""
+            )
+            raise InputError(
+                f"{shown} {'is not a' if len(bad) == 1 else 'are not'} {self.title} {kind} id"
+                f"{'' if len(bad) == 1 else 's'} (letters, digits, '_' and '-'); nothing was sent. Pass ids as "
+                f"{'list_tables' if kind == 'base' else 'query_records'} shows them."
+            )
 
     async def schema_stamp(self, base: str) -> Any:
         """A value that changes whenever anyone (another process included) changes the tables or

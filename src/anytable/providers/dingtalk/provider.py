@@ -19,8 +19,9 @@ a time: one request per id, at most 20 per second.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import httpx
 
@@ -28,6 +29,7 @@ from anytable.config import Settings
 from anytable.errors import NotFoundError, ProviderError
 from anytable.masking import SECRETS, mask
 from anytable.providers.base import (
+    REMOTE_ID,
     Capabilities,
     CompiledFilter,
     CreateResult,
@@ -76,6 +78,7 @@ TABLES_HINT = "list_tables shows the tables of the base"
 
 class DingTalkProvider(Provider):
     id = "dingtalk"
+    id_shapes: ClassVar[dict[str, re.Pattern[str]]] = {"base": REMOTE_ID, "record": REMOTE_ID}
     title = "DingTalk"
     capabilities = Capabilities(
         field_types=FIELD_TYPES, views=False, native_sort=False, record_ids_on_create=True

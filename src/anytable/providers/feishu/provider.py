@@ -11,9 +11,10 @@ links and hosts in ``urls``; error codes in ``errors``; the base settings of the
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from datetime import tzinfo
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import anyio
 import httpx
@@ -22,6 +23,7 @@ from anytable.config import Settings
 from anytable.errors import ConfigError, InputError, NotSupportedError, ProviderError
 from anytable.masking import mask
 from anytable.providers.base import (
+    REMOTE_ID,
     Capabilities,
     CompiledFilter,
     CreateResult,
@@ -60,6 +62,10 @@ def user_id_type(settings: Settings) -> str:
 
 class FeishuProvider(Provider):
     id = "feishu"
+    id_shapes: ClassVar[dict[str, re.Pattern[str]]] = {
+        "base": REMOTE_ID,
+        "record": re.compile(r"rec[A-Za-z0-9_-]{1,60}"),
+    }
     title = "Feishu/Lark"
     base_env = "FEISHU_APP_TOKEN"
     required_env = ("FEISHU_APP_ID", "FEISHU_APP_SECRET")

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from contextlib import aclosing
 from datetime import tzinfo
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import httpx
 
@@ -27,6 +28,7 @@ from anytable.config import Settings
 from anytable.errors import ConfigError, InputError, NotSupportedError, PartialWriteError, ProviderError
 from anytable.masking import mask
 from anytable.providers.base import (
+    REMOTE_ID,
     Capabilities,
     CompiledFilter,
     CreateResult,
@@ -66,6 +68,7 @@ AGENT_HINT = (
 
 class GPTBotsProvider(Provider):
     id = "gptbots"
+    id_shapes: ClassVar[dict[str, re.Pattern[str]]] = {"base": REMOTE_ID, "record": REMOTE_ID}
     title = "GPTBots"
     capabilities = Capabilities(
         tables=["list", "describe", "create"],
