@@ -61,7 +61,7 @@ class Anytable(RecordsMixin):
             table=table,
             default_provider=self.settings.default_provider,
         )
-        if addr.base is not None:
+        if addr.base:
             addr.provider.check_ids("base", [addr.base])
         return addr
 
