@@ -6,10 +6,13 @@ from __future__ import annotations
 import httpx
 
 from anytable.config import Settings
+from anytable.credstore import open_store
 from anytable.errors import ConfigError
 from anytable.masking import mask
 from anytable.providers.feishu.client import FeishuClient
+from anytable.providers.feishu.identity import MODES, UserIdentity
 from anytable.providers.feishu.links import api_base_url, parse_url
+from anytable.providers.feishu.oauth import OAuthClient
 from anytable.providers.feishu.provider import USER_ID_TYPES, FeishuProvider
 from anytable.providers.registry import ProviderSpec
 
@@ -23,14 +26,41 @@ def _user_id_type(settings: Settings) -> str:
     return value
 
 
+def auth_mode(settings: Settings) -> str:
+    value = (settings.feishu_auth or "auto").strip().lower()
+    if value not in MODES:
+        raise ConfigError(
+            f"FEISHU_AUTH={settings.feishu_auth!r} is not understood: use user (act as the user signed in with "
+            "`anytable login feishu`), tenant (act as the app) or auto (the user when signed in, else the app)."
+        )
+    return value
+
+
+def identity(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> UserIdentity:
+    """The user side of FEISHU_AUTH (sign-in storage and refresh) for this app and host."""
+    assert settings.feishu_app_id and settings.feishu_app_secret
+    oauth = OAuthClient(
+        app_id=settings.feishu_app_id,
+        app_secret=settings.feishu_app_secret,
+        api_base=api_base_url(settings.feishu_domain),
+        transport=transport,
+    )
+    return UserIdentity(mode=auth_mode(settings), oauth=oauth, store=open_store(settings.token_store))
+
+
 def build(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> FeishuProvider:
     assert settings.feishu_app_id and settings.feishu_app_secret
+    user = None
+    if auth_mode(settings) != "tenant":
+        user = identity(settings, transport)
+        user.session = user.load()  # who list_providers shows before the first call
     client = FeishuClient(
         app_id=settings.feishu_app_id,
         app_secret=settings.feishu_app_secret,
         base_url=api_base_url(settings.feishu_domain),
         user_id_type=_user_id_type(settings),
         transport=transport,
+        identity=user,
     )
     return FeishuProvider(client, app_token=settings.feishu_app_token)
 
@@ -40,6 +70,7 @@ def masked_credentials(settings: Settings) -> dict[str, str]:
         "FEISHU_APP_ID": settings.feishu_app_id or "",
         "FEISHU_APP_SECRET": mask(settings.feishu_app_secret),
         "FEISHU_DOMAIN": settings.feishu_domain,
+        "FEISHU_AUTH": settings.feishu_auth,
     }
     if settings.feishu_app_token:
         out["FEISHU_APP_TOKEN"] = settings.feishu_app_token
@@ -57,4 +88,4 @@ SPEC = ProviderSpec(
     masked_credentials=masked_credentials,
 )
 
-__all__ = ["SPEC", "FeishuClient", "FeishuProvider", "build"]
+__all__ = ["SPEC", "FeishuClient", "FeishuProvider", "build", "identity"]

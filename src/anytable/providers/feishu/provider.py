@@ -69,6 +69,7 @@ class FeishuProvider(Provider):
             "FEISHU_APP_SECRET": self.client.masked_secret,
             "FEISHU_DOMAIN": self.client.base_url,
             "FEISHU_USER_ID_TYPE": self.client.user_id_type,
+            "FEISHU_AUTH": self.identity(),
         }
         if self.app_token:
             out["FEISHU_APP_TOKEN"] = self.app_token
@@ -80,9 +81,18 @@ class FeishuProvider(Provider):
     def parse_url(self, url: str) -> tuple[str, str | None, str | None] | None:
         return parse_url(url)
 
+    def identity(self) -> str:
+        """Who calls are made as: the app (tenant) or the signed-in user (masked), per FEISHU_AUTH."""
+        user = self.client.identity
+        return user.describe() if user is not None else "tenant (the app's tenant_access_token)"
+
     async def check(self) -> str:
         await self.client.tokens.get()
-        line = f"tenant_access_token for app {self.client.app_id} from {self.client.base_url}"
+        user = self.client.identity
+        if user is not None and user.in_use == "user":
+            line = f"acting as the user ({user.describe()}) through app {self.client.app_id} at {self.client.base_url}"
+        else:
+            line = f"tenant_access_token for app {self.client.app_id} from {self.client.base_url}"
         if self.app_token:
             tables = await self.list_tables(self.app_token)
             line += f"; base {self.app_token} has {len(tables)} tables"
