@@ -693,6 +693,7 @@ class FeishuEmulator(EmulatorBase):
         self._logid = 0
         self._transient = 0
         self.specs: dict[str, RouteSpec] = {}
+        self.oauth: Any = None  # user sign-in (tests/emulators/feishu_oauth.py), set by FeishuOAuth(emu)
         self._routes()
 
     # ------------------------------------------------------------------ seeding and inspection
@@ -960,6 +961,8 @@ class FeishuEmulator(EmulatorBase):
 
     async def dispatch(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        if self.oauth is not None and (answer := await self.oauth.dispatch(request)) is not None:
+            return answer
         if path == TOKEN_PATH:
             if request.method != "POST":
                 return self._not_found()
@@ -971,6 +974,8 @@ class FeishuEmulator(EmulatorBase):
         spec = self.specs[route.name]
         try:
             app_id = self._authenticate(request)
+            if self.oauth is not None:
+                self.oauth.check_access(request, params)
         except FeishuError as err:
             return self._error(err, spec.group)
         key = f"{app_id}:{spec.name}"
@@ -1042,6 +1047,10 @@ class FeishuEmulator(EmulatorBase):
             )
         scheme, _, token = header.partition(" ")
         entry = self.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        if entry is None and self.oauth is not None and scheme.lower() == "bearer":
+            user_app = self.oauth.authenticate(token.strip())  # a user access token
+            if user_app is not None:
+                return str(user_app)
         if entry is None or entry[1] <= self.clock.now():
             raise FeishuError(
                 99991663,

@@ -15,6 +15,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
@@ -93,6 +94,12 @@ async def wait_for_callback(
     send, receive = anyio.create_memory_object_stream[tuple[Callback, SocketStream]](1)
 
     async def handle(stream: SocketStream) -> None:
+        try:
+            await _handle(stream)
+        except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError):
+            await stream.aclose()  # the browser went away: keep waiting for another answer
+
+    async def _handle(stream: SocketStream) -> None:
         target = await _read_target(stream)
         parts = urlsplit(target or "")
         if target is None or parts.path != CALLBACK_PATH:
@@ -155,35 +162,54 @@ async def login(
             "or set FEISHU_REDIRECT_PORT (or --port) to another one and register "
             "http://127.0.0.1:<port>/callback as a redirect URI of the app (developer console, Security settings)."
         ) from None
-    async with listener:
+    outcome: UserSession | LoginError
+    async with listener, anyio.create_task_group() as tg:
         say(f"Sign in to Feishu in your browser. If it does not open, open this link:\n\n  {url}\n")
-        say(f"Waiting up to {int(timeout)} s for the browser to come back to {redirect_uri} ...")
-        if open_browser is not None:
-            await anyio.to_thread.run_sync(open_browser, url)
+        say(f"Waiting up to {timeout:g} s for the browser to come back to {redirect_uri} ...")
+        if open_browser is not None:  # beside the wait: a browser may come back before it returns
+            tg.start_soon(partial(anyio.to_thread.run_sync, open_browser, url, abandon_on_cancel=True))
+        outcome = await _receive(
+            user, listener, timeout, state=state, redirect_uri=redirect_uri, verifier=verifier
+        )
+    if isinstance(outcome, LoginError):
+        raise outcome
+    return outcome
+
+
+async def _receive(
+    user: UserIdentity,
+    listener: anyio.abc.Listener[SocketStream],
+    timeout: float,
+    *,
+    state: str,
+    redirect_uri: str,
+    verifier: str,
+) -> UserSession | LoginError:
+    """The browser's callback, checked and exchanged; the error to raise when it fails."""
+    try:
+        callback, stream = await wait_for_callback(listener, timeout)
+    except TimeoutError:
+        return LoginError(
+            f"The browser did not come back to {redirect_uri} within {timeout:g} s. Finish signing in in the "
+            f"browser; check that the app's redirect URI (developer console, Security settings) is exactly "
+            f"{redirect_uri} (FEISHU_REDIRECT_PORT or --port picks the port); then run `anytable login feishu` "
+            "again. Nothing was stored."
+        )
+    async with stream:
         try:
-            callback, stream = await wait_for_callback(listener, timeout)
-        except TimeoutError:
-            raise LoginError(
-                f"The browser did not come back to {redirect_uri} within {int(timeout)} s. Finish signing in in the "
-                f"browser; check that the app's redirect URI (developer console, Security settings) is exactly "
-                f"{redirect_uri} (FEISHU_REDIRECT_PORT or --port picks the port); then run `anytable login feishu` "
-                "again. Nothing was stored."
-            ) from None
-        async with stream:
-            try:
-                session = await _complete(
-                    user, callback, state=state, redirect_uri=redirect_uri, verifier=verifier
-                )
-            except AnytableError as exc:
-                await _answer(
-                    stream, "400 Bad Request", _page("Sign-in failed", "See the terminal for what to do.")
-                )
-                raise LoginError(str(exc)) from None
-            await _answer(
-                stream,
-                "200 OK",
-                _page("Signed in", "anytable now acts as you on Feishu. You can close this tab."),
+            session = await _complete(
+                user, callback, state=state, redirect_uri=redirect_uri, verifier=verifier
             )
+        except AnytableError as exc:
+            await _answer(
+                stream, "400 Bad Request", _page("Sign-in failed", "See the terminal for what to do.")
+            )
+            return LoginError(str(exc))
+        await _answer(
+            stream,
+            "200 OK",
+            _page("Signed in", "anytable now acts as you on Feishu. You can close this tab."),
+        )
     return session
 
 
