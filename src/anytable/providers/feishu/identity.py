@@ -48,7 +48,7 @@ class UserIdentity:
         self.key = session_key(oauth.app_id, oauth.api_base)
         self._clock = clock
         self._rejected: set[str] = set()  # access tokens Feishu refused
-        self._spent: set[str] = set()  # refresh tokens refused for good: never sent again
+        self._spent: dict[str, str] = {}  # refresh tokens refused for good (never sent again) -> why
         self.session: UserSession | None = None  # the sign-in last read (who list_providers shows)
         self.refreshes = 0
 
@@ -115,8 +115,10 @@ class UserIdentity:
     async def _refresh(self, session: UserSession) -> tuple[str, float]:
         now = self._clock()
         refresh = session.refresh_token
-        if not refresh or refresh in self._spent:
-            raise SignInRequired(_expired(session, "there is no usable refresh token"))
+        if refresh in self._spent:
+            raise SignInRequired(self._spent[refresh])
+        if not refresh:
+            raise SignInRequired(_expired(session, "there is no refresh token"))
         if session.refresh_expires_at is not None and session.refresh_expires_at <= now:
             raise SignInRequired(_expired(session, "the refresh token has expired"))
         try:
@@ -124,7 +126,7 @@ class UserIdentity:
         except ProviderError as exc:
             if exc.code not in REFRESH_REFUSED:
                 raise  # not a verdict on the refresh token (network, 5xx): it may be tried again
-            self._spent.add(refresh)
+            self._spent[refresh] = f"{exc.message} (app {self.oauth.app_id})"
             latest = await anyio.to_thread.run_sync(self.load)
             if latest is not None and latest.refresh_token != refresh:
                 # Another process refreshed it first (a refresh token is single-use): use its tokens.
@@ -132,7 +134,7 @@ class UserIdentity:
                 if latest.access_token not in self._rejected and latest.expires_at - now > 0:
                     return latest.access_token, latest.expires_at - now
                 return await self._refresh(latest)
-            raise SignInRequired(f"{exc.message} ({self.oauth.app_id})") from None
+            raise SignInRequired(self._spent[refresh]) from None
         fresh = session.renewed(tokens, self._clock())
         await anyio.to_thread.run_sync(self.save, fresh)
         self.session = fresh
