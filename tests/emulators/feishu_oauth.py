@@ -20,6 +20,8 @@ Emulated
   (unknown 20026, expired 20037, revoked 20064, already used 20073) and spends it: a refresh token
   is single-use. Errors are ``{code, error, error_description}`` with HTTP 400 (401 for the client).
   A refresh token is issued only with the ``offline_access`` scope.
+* Faults (``emu.faults``) reach the token endpoint too: a plain HTTP 500, a throttle (429), or a
+  lost answer after the code or refresh token was spent.
 * ``GET /open-apis/authen/v1/user_info`` with a user token: the user (``data``: name, open_id, ...).
 * User access tokens (``u-...``) live ``access_ttl`` seconds; an expired one -> 99991677, an
   unknown one -> 99991668 (provider-api-notes §2.2). A user sees only the bases shared with them
@@ -41,7 +43,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from .base import json_response, read_json
+from .base import LostResponse, json_response, read_json
 
 if TYPE_CHECKING:
     from .feishu import FeishuEmulator
@@ -145,7 +147,17 @@ class FeishuOAuth:
         if path == TOKEN_PATH and request.method == "POST":
             if not self.emu.limiter.allow("oauth.token", 50):
                 return self.emu._throttled(50, self.emu.limiter.retry_after("oauth.token"))
-            return self._token(request)
+            fault = self.emu.faults.draw(request.method, path, True)
+            if fault == "transient":
+                return httpx.Response(
+                    500, content=b"Internal Server Error", headers={"content-type": "text/plain"}
+                )
+            if fault == "throttle":
+                return self.emu._throttled(50, 1)
+            answer = self._token(request)
+            if fault == "lost_response":
+                raise LostResponse()  # the code or refresh token was spent, the answer lost
+            return answer
         if path == USER_INFO_PATH and request.method == "GET":
             return self._user_info(request)
         return None

@@ -298,3 +298,34 @@ def test_the_keyring_store_is_used_when_a_backend_works(monkeypatch: pytest.Monk
     store.put("feishu:x", "{}")
     assert backend.items == {("anytable", "feishu:x"): "{}"}
     assert store.delete("feishu:x") and not store.delete("feishu:x")
+
+
+def test_the_authorize_page_is_on_the_accounts_host_of_the_domain() -> None:
+    from anytable.providers.feishu.links import api_base_url
+    from anytable.providers.feishu.oauth import authorize_url
+
+    def link(domain: str) -> str:
+        base = api_base_url(domain)
+        return authorize_url(base, app_id="cli_x", redirect_uri="http://127.0.0.1:3000/callback",
+                             scope="bitable:app offline_access", state="s", challenge="c")  # fmt: skip
+
+    assert link("feishu").startswith(
+        "https://accounts.feishu.cn/open-apis/authen/v1/authorize?client_id=cli_x&"
+    )
+    assert link("lark").startswith("https://accounts.larksuite.com/open-apis/authen/v1/authorize?")
+    assert link("https://open.example.com").startswith(
+        "https://open.example.com/open-apis/authen/v1/authorize?"
+    )
+    assert "redirect_uri=http%3A%2F%2F127.0.0.1%3A3000%2Fcallback" in link("feishu")
+    assert "code_challenge_method=S256" in link("feishu") and "scope=bitable%3Aapp+offline_access" in link(
+        "feishu"
+    )
+
+
+async def test_a_lost_token_answer_is_not_resent(tmp_path: Path) -> None:
+    emu, oauth = user_emulator()
+    emu.faults.add("lost_response", match="oauth/token")
+    _, outcome, _, _ = await sign_in(emu, oauth)
+    assert isinstance(outcome, LoginError) and "did not answer" in str(outcome)
+    assert oauth.token_calls == ["authorization_code"]  # the single-use code was sent once
+    assert not default_file().exists()

@@ -227,3 +227,19 @@ def test_a_bad_feishu_auth_is_a_clear_error() -> None:
     )
     with pytest.raises(AnytableError, match="FEISHU_AUTH='me' is not understood: use user"):
         build(settings)
+
+
+async def test_a_refresh_without_an_answer_is_tried_again_by_the_next_call_only(tmp_path: Path) -> None:
+    emu, oauth = user_emulator()
+    store = tmp_path / "credentials.json"
+    store_session(oauth, store)
+    provider, _, user = as_user(emu, store)
+    emu.clock.advance(7300)
+    emu.faults.add("transient", match="oauth/token")  # HTTP 500: the refresh may or may not have run
+    with pytest.raises(AnytableError, match="did not answer the sign-in token request"):
+        await provider.list_tables(APP_TOKEN)
+    assert oauth.token_calls == []  # the 500 came before the emulator looked at the request
+    emu.faults.add("throttle", match="oauth/token")  # refused before running: retried at once
+    assert [t.name for t in await provider.list_tables(APP_TOKEN)] == ["Sheet1"]
+    assert oauth.token_calls == ["refresh_token"] and user.refreshes == 1
+    await provider.aclose()

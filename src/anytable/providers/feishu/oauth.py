@@ -219,15 +219,29 @@ class OAuthClient:
 
     async def _token(self, body: dict[str, str]) -> TokenSet:
         self.token_requests += 1
-        result: TokenSet = await self.api.call(
-            "POST",
-            TOKEN_PATH,
-            api="oauth.token",
-            json=body,
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            parse=_parse_token,
-            idempotent=False,  # a code and a refresh token are single-use: never sent twice blindly
-        )
+        try:
+            result: TokenSet = await self.api.call(
+                "POST",
+                TOKEN_PATH,
+                api="oauth.token",
+                json=body,
+                headers={"Content-Type": "application/json; charset=utf-8"},
+                parse=_parse_token,
+                idempotent=False,  # a code and a refresh token are single-use: never sent twice blindly
+            )
+        except ProviderError as exc:
+            if exc.kind != "unknown_outcome":
+                raise
+            raise ProviderError(
+                "Feishu did not answer the sign-in token request (it may or may not have used the code or "
+                "refresh token); call the tool again, and if Feishu then says the token was used, run "
+                "`anytable login feishu`.",
+                kind="unknown_outcome",
+                provider="feishu",
+                code=exc.code,
+                request_id=exc.request_id,
+                status=exc.status,
+            ) from None
         return result
 
     async def user_info(self, access_token: str) -> dict[str, Any]:
