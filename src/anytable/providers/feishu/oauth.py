@@ -46,7 +46,7 @@ TOKEN_PATH = "/open-apis/authen/v2/oauth/token"
 USER_INFO_PATH = "/open-apis/authen/v1/user_info"
 ACCOUNTS = {FEISHU_API: "https://accounts.feishu.cn", LARK_API: "https://accounts.larksuite.com"}
 DEFAULT_SCOPE = "bitable:app offline_access"
-RATES = {"oauth.token": 50, "authen.user_info": 50}  # the token page: 1000/min, 50/s
+RATES: dict[str, float] = {"oauth.token": 50, "authen.user_info": 50}  # the token page: 1000/min, 50/s
 
 SIGN_IN_AGAIN = "run `anytable login feishu` to sign in again"
 # Refresh token refused for good: invalid, expired, revoked, already used.
