@@ -147,7 +147,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                 needs = " and ".join(spec.required_env)
                 print(f"- {pid}: not enabled (set {needs})")
                 continue
-            creds = ", ".join(f"{k}={v}" for k, v in provider.credentials().items())
+            creds = ", ".join(f"{k}={v}" for k, v in spec.masked_credentials(svc.settings).items())
             try:
                 with anyio.fail_after(30):
                     status = await provider.check()
@@ -168,10 +168,10 @@ def _feishu_identity(settings: Settings, command: str) -> Any:
             "as for `anytable serve`.\n"
         )
         raise SystemExit(2)
-    from anytable.providers.feishu import identity
+    from anytable.providers.feishu.identity import user_identity
 
     try:
-        return identity(settings)
+        return user_identity(settings)
     except AnytableError as exc:
         sys.stderr.write(f"anytable {command}: {scrub(str(exc))}\n")
         raise SystemExit(2) from None

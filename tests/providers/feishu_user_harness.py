@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from anytable.credstore import FileStore
-from anytable.providers.feishu.links import api_base_url
 from anytable.providers.feishu.oauth import TokenSet, UserSession, session_key
+from anytable.providers.feishu.urls import api_base_url
 from tests.emulators.feishu import FeishuEmulator
 from tests.emulators.feishu_oauth import FeishuOAuth
 from tests.harness import register, serve

@@ -22,8 +22,7 @@ import pytest
 from anytable.config import Settings
 from anytable.credstore import FileStore, default_file, open_store
 from anytable.masking import SECRETS
-from anytable.providers.feishu import identity
-from anytable.providers.feishu.identity import UserIdentity
+from anytable.providers.feishu.identity import UserIdentity, user_identity
 from anytable.providers.feishu.login import LoginError, login, logout
 from anytable.providers.feishu.oauth import s256
 from tests.emulators.base import EmulatorTransport, free_port
@@ -64,7 +63,7 @@ def make_user(emu: FeishuEmulator, store: Path | None = None) -> UserIdentity:
     if store is not None:
         env["ANYTABLE_TOKEN_STORE"] = str(store)
     settings = Settings.from_env(env)
-    return identity(settings, EmulatorTransport(emu))  # type: ignore[arg-type]
+    return user_identity(settings, EmulatorTransport(emu))  # type: ignore[arg-type]
 
 
 def said() -> tuple[list[str], Callable[[str], None]]:
@@ -301,8 +300,8 @@ def test_the_keyring_store_is_used_when_a_backend_works(monkeypatch: pytest.Monk
 
 
 def test_the_authorize_page_is_on_the_accounts_host_of_the_domain() -> None:
-    from anytable.providers.feishu.links import api_base_url
     from anytable.providers.feishu.oauth import authorize_url
+    from anytable.providers.feishu.urls import api_base_url
 
     def link(domain: str) -> str:
         base = api_base_url(domain)

@@ -12,7 +12,7 @@ import pytest
 
 from anytable.credstore import FileStore
 from anytable.errors import AnytableError
-from anytable.providers.feishu import FeishuClient, FeishuProvider
+from anytable.providers.feishu import FeishuApi, FeishuProvider
 from anytable.providers.feishu.identity import SignInRequired, UserIdentity
 from anytable.providers.feishu.oauth import OAuthClient
 from tests.emulators.base import EmulatorTransport
@@ -34,7 +34,7 @@ def as_user(
     oauth = OAuthClient(app_id=APP_ID, app_secret=APP_SECRET, api_base=API, transport=transport, retry=FAST)
     user = UserIdentity(mode=mode, oauth=oauth, store=FileStore(store), clock=emu.clock.now)
     user.session = user.load()
-    client = FeishuClient(
+    api = FeishuApi(
         app_id=APP_ID,
         app_secret=APP_SECRET,
         base_url=API,
@@ -44,7 +44,7 @@ def as_user(
         identity=user,
         rates=rates,
     )
-    return FeishuProvider(client, app_token=APP_TOKEN), recorder, user
+    return FeishuProvider(api, app_token=APP_TOKEN), recorder, user
 
 
 async def twenty_calls(provider: FeishuProvider) -> None:
@@ -60,7 +60,7 @@ async def test_calls_go_as_the_user_and_twenty_calls_across_an_expiry_refresh_on
     provider, recorder, user = as_user(emu, store)
     assert [t.name for t in await provider.list_tables(APP_TOKEN)] == ["Sheet1"]
     assert recorder.count("POST", "tenant_access_token") == 0 and oauth.token_calls == []
-    assert "signed in as Ada (ou_a****)" in provider.credentials()["FEISHU_AUTH"]
+    assert "signed in as Ada (ou_a****)" in provider.acting_as()["FEISHU_AUTH"]
     # 2 minutes before the access token expires (inside the 5-minute margin): 20 calls at once.
     emu.clock.advance(7200 - 120)
     await twenty_calls(provider)
@@ -183,22 +183,22 @@ async def test_feishu_auth_modes(tmp_path: Path) -> None:
         SignInRequired, match=r"FEISHU_AUTH=user, but nobody is signed in.*anytable login feishu"
     ):
         await user_mode.list_tables(APP_TOKEN)
-    assert "nobody is signed in" in user_mode.credentials()["FEISHU_AUTH"]
+    assert "nobody is signed in" in user_mode.acting_as()["FEISHU_AUTH"]
     auto, recorder, _ = as_user(emu, store, mode="auto")
     await auto.list_tables(APP_TOKEN)
     assert recorder.count("POST", "tenant_access_token") == 1
-    assert auto.credentials()["FEISHU_AUTH"].startswith("tenant (nobody signed in")
+    assert auto.acting_as()["FEISHU_AUTH"].startswith("tenant (nobody signed in")
     # Signed in: auto acts as the user; tenant still as the app.
     store_session(oauth, store)
     auto2, recorder2, _ = as_user(emu, store, mode="auto")
     await auto2.list_tables(APP_TOKEN)
     assert recorder2.count("POST", "tenant_access_token") == 0
-    assert auto2.credentials()["FEISHU_AUTH"].startswith("user: signed in as Ada")
+    assert auto2.acting_as()["FEISHU_AUTH"].startswith("user: signed in as Ada")
     assert "acting as the user" in await auto2.check()
     tenant, recorder3, _ = as_user(emu, store, mode="tenant")
     await tenant.list_tables(APP_TOKEN)
     assert recorder3.count("POST", "tenant_access_token") == 1
-    assert tenant.credentials()["FEISHU_AUTH"].startswith("tenant")
+    assert tenant.acting_as()["FEISHU_AUTH"].startswith("tenant")
     for p in (user_mode, auto, auto2, tenant):
         await p.aclose()
 
@@ -220,13 +220,12 @@ async def test_list_providers_says_which_identity_is_in_use(tmp_path: Path) -> N
 
 def test_a_bad_feishu_auth_is_a_clear_error() -> None:
     from anytable.config import Settings
-    from anytable.providers.feishu import build
 
     settings = Settings.from_env(
         {"FEISHU_APP_ID": APP_ID, "FEISHU_APP_SECRET": APP_SECRET, "FEISHU_AUTH": "me"}
     )
     with pytest.raises(AnytableError, match="FEISHU_AUTH='me' is not understood: use user"):
-        build(settings)
+        FeishuProvider.from_settings(settings)
 
 
 async def test_a_refresh_without_an_answer_is_tried_again_by_the_next_call_only(tmp_path: Path) -> None:

@@ -19,14 +19,40 @@ import time
 from collections.abc import Callable
 
 import anyio
+import httpx
 
-from anytable.credstore import CredentialStore
+from anytable.config import Settings
+from anytable.credstore import CredentialStore, open_store
 from anytable.errors import ConfigError, ProviderError
 
 from .oauth import REFRESH_REFUSED, SIGN_IN_AGAIN, OAuthClient, UserSession, session_key
+from .urls import api_base_url
 
 MODES = ("auto", "user", "tenant")
 REFRESH_MARGIN = 300.0  # refresh a user token with less than 5 minutes left
+
+
+def auth_mode(settings: Settings) -> str:
+    """FEISHU_AUTH, checked."""
+    value = (settings.feishu_auth or "auto").strip().lower()
+    if value not in MODES:
+        raise ConfigError(
+            f"FEISHU_AUTH={settings.feishu_auth!r} is not understood: use user (act as the user signed in with "
+            "`anytable login feishu`), tenant (act as the app) or auto (the user when signed in, else the app)."
+        )
+    return value
+
+
+def user_identity(settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> UserIdentity:
+    """The user side of FEISHU_AUTH (sign-in storage and refresh) for the configured app and host."""
+    assert settings.feishu_app_id and settings.feishu_app_secret
+    oauth = OAuthClient(
+        app_id=settings.feishu_app_id,
+        app_secret=settings.feishu_app_secret,
+        api_base=api_base_url(settings.feishu_domain),
+        transport=transport,
+    )
+    return UserIdentity(mode=auth_mode(settings), oauth=oauth, store=open_store(settings.token_store))
 
 
 class SignInRequired(ConfigError):

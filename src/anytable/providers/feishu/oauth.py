@@ -39,7 +39,7 @@ from anytable.providers.http import ApiClient, json_body
 from anytable.providers.ratelimit import RateLimiter
 from anytable.providers.retry import DEFAULT_RETRY, RetryPolicy
 
-from .links import FEISHU_API, LARK_API
+from .urls import FEISHU_API, LARK_API
 
 AUTHORIZE_PATH = "/open-apis/authen/v1/authorize"
 TOKEN_PATH = "/open-apis/authen/v2/oauth/token"
