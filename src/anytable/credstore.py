@@ -106,17 +106,32 @@ class KeyringStore:
         self.where = f"the OS keychain ({type(backend).__name__}, service {SERVICE!r})"
 
     def get(self, key: str) -> str | None:
-        value = self.backend.get_password(SERVICE, key)
+        try:
+            value = self.backend.get_password(SERVICE, key)
+        except Exception as exc:  # a locked or broken keychain: say so, never crash
+            raise self._failed("read", exc) from None
         return value if isinstance(value, str) else None
 
     def put(self, key: str, value: str) -> None:
-        self.backend.set_password(SERVICE, key, value)
+        try:
+            self.backend.set_password(SERVICE, key, value)
+        except Exception as exc:
+            raise self._failed("write", exc) from None
 
     def delete(self, key: str) -> bool:
-        if self.backend.get_password(SERVICE, key) is None:
+        if self.get(key) is None:
             return False
-        self.backend.delete_password(SERVICE, key)
+        try:
+            self.backend.delete_password(SERVICE, key)
+        except Exception as exc:
+            raise self._failed("remove", exc) from None
         return True
+
+    def _failed(self, what: str, exc: Exception) -> ConfigError:
+        return ConfigError(
+            f"Cannot {what} the sign-in in {self.where} ({type(exc).__name__}): unlock the keychain, or set "
+            "ANYTABLE_TOKEN_STORE=file and sign in again."
+        )
 
 
 def default_file() -> Path:

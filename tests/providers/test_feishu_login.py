@@ -328,3 +328,22 @@ async def test_a_lost_token_answer_is_not_resent(tmp_path: Path) -> None:
     assert isinstance(outcome, LoginError) and "did not answer" in str(outcome)
     assert oauth.token_calls == ["authorization_code"]  # the single-use code was sent once
     assert not default_file().exists()
+
+
+def test_a_locked_keychain_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    class Locked:
+        priority = 5
+
+        def get_password(self, service: str, key: str) -> str | None:
+            raise RuntimeError("the keychain is locked")
+
+    fake = types.ModuleType("keyring")
+    fake.get_keyring = Locked  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "keyring", fake)
+    with pytest.raises(
+        Exception, match=r"Cannot read the sign-in in the OS keychain.*ANYTABLE_TOKEN_STORE=file"
+    ):
+        open_store("keyring").get("feishu:x")

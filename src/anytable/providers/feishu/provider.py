@@ -86,7 +86,10 @@ class FeishuProvider(Provider):
         user = None
         if auth_mode(settings) != "tenant":
             user = user_identity(settings, transport)
-            user.session = user.load()  # who list_providers shows before the first call
+            try:
+                user.session = user.load()  # who list_providers shows before the first call
+            except ConfigError:
+                user.session = None  # an unreadable store: the first call says what is wrong
         api = FeishuApi(
             app_id=settings.feishu_app_id,
             app_secret=settings.feishu_app_secret,
