@@ -21,7 +21,7 @@ from anytable.config import Settings
 from anytable.masking import ScrubbingFormatter
 from anytable.server import build_server
 from tests.emulators.base import EmulatorTransport
-from tests.emulators.feishu_oauth import FeishuOAuth
+from tests.emulators.feishu.oauth import FeishuOAuth
 from tests.providers import dingtalk_harness, feishu_harness, feishu_user_harness, gptbots_harness
 
 pytestmark = pytest.mark.anyio

@@ -1,5 +1,5 @@
 """The Feishu contract harness acting as a signed-in user (FEISHU_AUTH=user): the emulator with user
-sign-in (tests/emulators/feishu_oauth.py), Ada signed in and the contract base shared with her, her
+sign-in (tests/emulators/feishu/oauth.py), Ada signed in and the contract base shared with her, her
 tokens in a sign-in file under the test's temporary directory."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from anytable.credstore import FileStore
 from anytable.providers.feishu.oauth import TokenSet, UserSession, session_key
 from anytable.providers.feishu.urls import api_base_url
 from tests.emulators.feishu import FeishuEmulator
-from tests.emulators.feishu_oauth import FeishuOAuth
+from tests.emulators.feishu.oauth import FeishuOAuth
 from tests.harness import register, serve
 from tests.providers.feishu_harness import APP_ID, APP_TOKEN, USERS, emulator, env
 

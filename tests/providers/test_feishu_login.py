@@ -27,7 +27,7 @@ from anytable.providers.feishu.login import LoginError, login, logout
 from anytable.providers.feishu.oauth import s256
 from tests.emulators.base import EmulatorTransport, free_port
 from tests.emulators.feishu import FeishuEmulator
-from tests.emulators.feishu_oauth import FeishuOAuth
+from tests.emulators.feishu.oauth import FeishuOAuth
 from tests.providers.feishu_harness import APP_ID, APP_SECRET
 from tests.providers.feishu_user_harness import ADA, user_emulator
 

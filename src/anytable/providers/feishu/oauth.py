@@ -1,6 +1,6 @@
 """Feishu/Lark user sign-in (OAuth 2.0 authorization code with PKCE): the protocol side.
 
-Sources: provider-api-notes §2.8, checked against ``lark-oapi`` 1.7.5 (``channel/auth/device_flow.py``
+Sources: docs/provider-api-notes.md §2.8, checked against ``lark-oapi`` 1.7.5 (``channel/auth/device_flow.py``
 posts ``/open-apis/authen/v2/oauth/token`` with ``grant_type`` ``refresh_token``, ``client_id``,
 ``client_secret`` and reads ``access_token``, ``expires_in``, ``refresh_token``,
 ``refresh_token_expires_in``, ``scope`` at the top level of the answer, or under ``data``;
@@ -12,7 +12,7 @@ union_id, user_id, tenant_key, ...}`` under ``data``).
   ``scope`` (``offline_access`` for a refresh token), ``state``, ``code_challenge`` (S256) and
   ``code_challenge_method``; it redirects to ``redirect_uri?code=...&state=...`` (or ``error=...``).
 - Token: ``POST /open-apis/authen/v2/oauth/token`` JSON; an error is ``{code, error,
-  error_description}`` with HTTP 4xx (RFC 6749 §5.2). The codes below are those of the token
+  error_description}`` with HTTP 4xx (RFC 6749, section 5.2). The codes below are those of the token
   page's 错误码 table as we know them [INF]; an unknown code still reads clearly through
   ``error_description``.
 

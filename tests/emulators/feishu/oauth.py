@@ -1,7 +1,7 @@
 """Feishu/Lark user sign-in for the Feishu emulator: the authorize page, the OAuth token endpoint,
 user_info, user access tokens, and which bases each user can see.
 
-Sources: provider-api-notes §2.8 and the ``lark-oapi`` package (token endpoint, fields); the error
+Sources: docs/provider-api-notes.md §2.8 and the ``lark-oapi`` package (token endpoint, fields); the error
 codes of the token page are as we know them [INF] (the client maps each to a message and reads
 ``error_description`` for any other).
 
@@ -24,10 +24,10 @@ Emulated
   lost answer after the code or refresh token was spent.
 * ``GET /open-apis/authen/v1/user_info`` with a user token: the user (``data``: name, open_id, ...).
 * User access tokens (``u-...``) live ``access_ttl`` seconds; an expired one -> 99991677, an
-  unknown one -> 99991668 (provider-api-notes §2.2). A user sees only the bases shared with them
+  unknown one -> 99991668 (docs/provider-api-notes.md §2.2). A user sees only the bases shared with them
   (:meth:`share`); any other base answers 1254302 Permission denied with the route's HTTP status.
 
-Hooked into :class:`~tests.emulators.feishu.FeishuEmulator` through its ``oauth`` attribute
+Hooked into :class:`~tests.emulators.feishu.emulator.FeishuEmulator` through its ``oauth`` attribute
 (``FeishuOAuth(emu)`` sets it): ``dispatch`` (these endpoints), ``authenticate`` (user tokens) and
 ``check_access`` (bases).
 """
@@ -43,10 +43,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
-from .base import LostResponse, json_response, read_json
+from ..base import LostResponse, json_response, read_json
+from .errors import FeishuError
 
 if TYPE_CHECKING:
-    from .feishu import FeishuEmulator
+    from .emulator import FeishuEmulator
 
 AUTHORIZE_PATH = "/open-apis/authen/v1/authorize"
 TOKEN_PATH = "/open-apis/authen/v2/oauth/token"
@@ -165,8 +166,6 @@ class FeishuOAuth:
     def authenticate(self, token: str) -> str | None:
         """The app_id of a user access token; None when ``token`` is not one. Raises the gateway's
         errors for an expired (99991677) or unknown user token (99991668)."""
-        from .feishu import FeishuError
-
         entry = self.access.get(token)
         if entry is None:
             if token.startswith("u-"):
@@ -181,8 +180,6 @@ class FeishuOAuth:
 
     def check_access(self, request: httpx.Request, params: dict[str, str]) -> None:
         """A user token may only reach the bases shared with the user (1254302 otherwise)."""
-        from .feishu import FeishuError
-
         app_token = params.get("app_token")
         user = self.user_of(request)
         if app_token is None or user is None:
@@ -270,8 +267,6 @@ class FeishuOAuth:
         return _token_error(20036)
 
     def _user_info(self, request: httpx.Request) -> httpx.Response:
-        from .feishu import FeishuError
-
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         try:
             app_id = self.authenticate(token.strip()) if scheme.lower() == "bearer" else None
