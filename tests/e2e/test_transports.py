@@ -138,6 +138,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_for_http(proc: subprocess.Popen[bytes], port: int) -> str:
+    """The /mcp URL of ``anytable serve --transport http`` once it answers (at most 30 s)."""
+    url = f"http://127.0.0.1:{port}/mcp"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return url
+        except httpx.TransportError:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+
+
 async def test_streamable_http(tmp_path: Path) -> None:
     port = free_port()
     proc = subprocess.Popen(
@@ -147,16 +161,7 @@ async def test_streamable_http(tmp_path: Path) -> None:
         env=server_env(tmp_path),
     )
     try:
-        url = f"http://127.0.0.1:{port}/mcp"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url, timeout=1)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        url = wait_for_http(proc, port)
         with anyio.fail_after(60):
             async with Client(url) as client:
                 await exercise(client)

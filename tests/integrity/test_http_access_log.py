@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.e2e.test_transports import free_port, server_env
+from tests.e2e.test_transports import free_port, server_env, wait_for_http
 
 SECRET = "gptKEY+secret/value=0123456789"
 
@@ -24,16 +23,7 @@ def test_access_log_goes_to_stderr_masked(tmp_path: Path) -> None:
         env=env,
     )
     try:
-        url = f"http://127.0.0.1:{port}/mcp"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url, timeout=1)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        url = wait_for_http(proc, port)
         httpx.get(url, params={"key": SECRET}, timeout=5)  # a client that puts a secret in a URL
     finally:
         proc.terminate()
