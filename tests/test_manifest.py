@@ -21,6 +21,7 @@ NOT_IN_BUNDLE = {
     "FEISHU_USER_ID_TYPE",
     "FEISHU_REDIRECT_PORT",  # for `anytable login feishu`, which the bundle does not run
     "ANYTABLE_TOKEN_STORE",
+    "ANYTABLE_CALL_TIMEOUT",  # a tuning knob with a safe default, like the log level
 }
 
 
