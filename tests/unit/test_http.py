@@ -124,3 +124,35 @@ async def test_gives_up_after_the_policy_attempts() -> None:
     with pytest.raises(ProviderError, match="Gave up after 4 tries"):
         await api.call("GET", "/x", parse=parse)
     assert len(seen) == 4
+
+
+async def test_a_lost_write_answer_then_failing_retries_is_reconciled_before_giving_up() -> None:
+    seen: list[httpx.Request] = []
+    lost = httpx.ReadTimeout("lost")
+    api = client([lost, {"error": "transient"}, {"error": "transient"}, {"error": "transient"}], seen)
+    checked: list[int] = []
+
+    async def reconcile() -> Any:
+        checked.append(1)
+        return {"found": "it was stored"}
+
+    # idempotent (a write under its own token): retried, and when retries run out, checked
+    answer = await api.call("POST", "/w", parse=parse, idempotent=True, reconcile=reconcile)
+    assert answer == {"found": "it was stored"} and checked == [1]
+
+
+async def test_a_lost_write_answer_that_cannot_be_checked_is_unknown_never_call_again() -> None:
+    seen: list[httpx.Request] = []
+    api = client([httpx.ReadTimeout("lost")] + [{"error": "throttle"}] * 30, seen)
+    api.retry = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.002, max_total_wait=0.02)
+    with pytest.raises(ProviderError) as info:
+        await api.call("POST", "/w", parse=parse, idempotent=True)
+    assert info.value.kind == "unknown_outcome"
+    assert "may or may not" in info.value.message and "call the tool again" not in info.value.message
+
+
+async def test_throttling_costs_time_not_tries() -> None:
+    seen: list[httpx.Request] = []
+    api = client([{"error": "throttle"}] * 10 + [{"ok": 1}], seen)  # more throttles than attempts
+    assert await api.call("GET", "/x", parse=parse) == {"ok": 1}
+    assert len(seen) == 11
