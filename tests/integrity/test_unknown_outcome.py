@@ -80,3 +80,17 @@ async def test_gptbots_import_accepted_then_everything_failing_is_unknown_not_no
     assert "records 0-999 of the 1500 given were created" in message, message
     assert "whether records 1000-1499 were created is not known" in message, message
     assert "call the tool again" not in message
+
+
+async def test_gptbots_lost_import_answer_is_looked_up_before_sending_again(tmp_path: Path) -> None:
+    emu = gh.emulator()
+    keyed = [{"name": "code", "type": "TEXT", "required": True, "unique": True}, *PLAIN]
+    table_id = emu.add_table(gh.AGENT, "keyed", keyed)
+    async with gh.gptbots(tmp_path, emu) as (h, capture):
+        gh.fast(h)
+        emu.faults.add("lost_response", match="import/records")  # stored, answer lost
+        rows = [{"code": f"k{i}", "title": f"t{i}", "n": i} for i in range(3)]
+        result = await h.call("create_records", table="keyed", records=rows)
+    assert result == {"created": 3, "ids": None}
+    assert len(capture.bodies("/import/records")) == 1  # found stored: not sent again
+    assert sorted(row["code"] for row in emu.rows(table_id)) == ["k0", "k1", "k2"]

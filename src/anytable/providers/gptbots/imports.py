@@ -60,6 +60,7 @@ GROUP = 10  # GPTBots processes imported rows in groups of 10
 CSV_BUDGET = MAX_IMPORT_CSV_BYTES * 9 // 10  # room for another CSV rendering than ours
 UNSEEN_TIMEOUT = 60.0  # seconds a task may stay missing from import-results before we stop asking
 MAX_FIRST_WAIT = 30.0  # seconds before the first poll of a task, at most
+LOOK_FIRST_ROWS = 20  # after a lost import answer, rows looked up one by one before sending again
 MAX_ROUNDS = 6  # first send + re-sends of discarded rows (10 -> 5 -> 3 -> 2 -> 1 isolates a bad row)
 
 RUNNING = {
@@ -324,7 +325,11 @@ class Importer:
 
         async def reconcile() -> Any:
             nonlocal resent
-            if uniques:  # GPTBots refuses a second copy of a unique value: sending again is safe
+            if uniques:  # look first: the rows may all be stored already
+                if await self._all_held(table, rows, uniques[0]):
+                    log.info("import answer lost; all %d records are in the table", len(rows))
+                    return Landed(len(rows))
+                # GPTBots refuses a second copy of a unique value: sending again is safe
                 resent = True
                 log.info("import answer lost; sending again (table has unique fields)")
                 return NOT_APPLIED
@@ -401,6 +406,22 @@ class Importer:
                 f"{why}, and checking the table failed too ({_cause(failed)}). The {len(rows)} records may or "
                 "may not be stored: check with query_records before creating them again."
             ) from None
+
+    async def _all_held(self, table: TableSchema, rows: list[dict[str, Any]], key_field: FieldInfo) -> bool:
+        """Every row is in the table, value for value (looked up by its unique value; a few rows
+        only: for many, sending again and checking what GPTBots refuses costs less)."""
+        if len(rows) > LOOK_FIRST_ROWS:
+            return False
+        try:
+            for row in rows:
+                record = await self.uniques.holder(
+                    table, key_field, unique_key(key_field, row.get(key_field.name))
+                )
+                if record is None or not self._same(table, row, record.get("value") or {}):
+                    return False
+        except ProviderError:
+            return False  # cannot tell: sending again is still safe
+        return True
 
     def _record(self, row: dict[str, Any]) -> dict[str, Any]:
         return {"values": row} if self.shape == "values" else dict(row)
