@@ -359,10 +359,9 @@ class Importer:
         try:
             task = await self._follow(str(answer), len(rows), submitted, time.monotonic() - submitted)
         except _FollowFailed as failed:
-            exc = failed.error
             # GPTBots took the import but following it failed: the rows may be stored, or be stored
             # soon. Find out before anything is said or sent again.
-            return await self._unfollowed(table, rows, before, str(answer), exc)
+            return await self._unfollowed(table, rows, before, str(answer), failed.error)
         outcome = interpret(task, len(rows))
         if (
             shape == "values"
