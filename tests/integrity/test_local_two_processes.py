@@ -74,3 +74,33 @@ async def test_a_table_renamed_and_recreated_elsewhere_is_seen_before_writing(tm
         new = [r["fields"]["Name"] for r in (await a("query_records", table="T"))["records"]]
         archived = [r["fields"]["Name"] for r in (await a("query_records", table="T archive"))["records"]]
         assert new == ["new"] and archived == ["old"]
+
+
+async def test_a_write_or_read_on_a_schema_changed_a_moment_ago_is_refused_not_misplaced(
+    tmp_path: Path,
+) -> None:
+    from anytable.errors import StaleSchemaError
+    from anytable.providers.base import PageRequest
+    from anytable.providers.local import LocalProvider
+    from anytable.schemas.fields import FieldSpec, FieldType
+
+    path = tmp_path / "shared.sqlite"
+    mine, theirs = LocalProvider(path), LocalProvider(path)  # two connections, as two processes have
+    try:
+        info = await mine.create_table("b", "T", [FieldSpec(name="Score", type=FieldType.number)])
+        stale = await mine.get_schema("b", info.id)
+        score = stale.fields[0]
+        await theirs.update_field("b", await theirs.get_schema("b", info.id), score, "Old", None)
+        await theirs.create_field(
+            "b", await theirs.get_schema("b", info.id), FieldSpec(name="Score", type=FieldType.number)
+        )
+        with pytest.raises(StaleSchemaError, match="changed by another program"):
+            await mine.create_batch("b", stale, [{"Score": 1}])
+        request = PageRequest(native_filter=None, sort=[], fields=None, view=None, page_size=10, token=None)
+        with pytest.raises(StaleSchemaError):
+            await mine.read_page("b", stale, request)
+        fresh = await mine.get_schema("b", info.id)
+        assert (await mine.read_page("b", fresh, request)).records == []  # nothing was written
+    finally:
+        await mine.aclose()
+        await theirs.aclose()
