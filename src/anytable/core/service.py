@@ -32,8 +32,8 @@ class Anytable(RecordsMixin):
         self.tz = settings.tz()
         self.specs: dict[str, ProviderSpec] = provider_specs()
         self.providers: dict[str, Provider] = build_providers(settings, transports)
-        self._tables: dict[tuple[str, str], tuple[float, list[TableInfo]]] = {}
-        self._schemas: dict[tuple[str, str, str], tuple[float, TableSchema]] = {}
+        self._tables: dict[tuple[str, str], tuple[float, list[TableInfo], int | None]] = {}
+        self._schemas: dict[tuple[str, str, str], tuple[float, TableSchema, int | None]] = {}
         self._write_locks: dict[tuple[str, str, str], anyio.Lock] = {}
         RecordsMixin.__init__(self)
 
@@ -62,10 +62,11 @@ class Anytable(RecordsMixin):
     async def tables(self, addr: Address, *, fresh: bool = False) -> list[TableInfo]:
         key = (addr.provider.id, addr.base)
         cached = self._tables.get(key)
-        if cached and not fresh and time.monotonic() - cached[0] < SCHEMA_TTL:
+        version = await addr.provider.schema_version()
+        if cached and not fresh and time.monotonic() - cached[0] < SCHEMA_TTL and cached[2] == version:
             return cached[1]
         tables = await addr.provider.list_tables(addr.base)
-        self._tables[key] = (time.monotonic(), tables)
+        self._tables[key] = (time.monotonic(), tables, version)
         return tables
 
     async def table_info(self, addr: Address) -> TableInfo:
@@ -89,10 +90,11 @@ class Anytable(RecordsMixin):
         info = await self.table_info(addr)
         key = (addr.provider.id, addr.base, info.id)
         cached = self._schemas.get(key)
-        if cached and not fresh and time.monotonic() - cached[0] < SCHEMA_TTL:
+        version = await addr.provider.schema_version()
+        if cached and not fresh and time.monotonic() - cached[0] < SCHEMA_TTL and cached[2] == version:
             return cached[1]
         schema = await addr.provider.get_schema(addr.base, info.id)
-        self._schemas[key] = (time.monotonic(), schema)
+        self._schemas[key] = (time.monotonic(), schema, version)
         return schema
 
     def forget(self, addr: Address, table_id: str | None = None) -> None:

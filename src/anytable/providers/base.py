@@ -108,6 +108,15 @@ class Provider(ABC):
     async def aclose(self) -> None:  # noqa: B027 (optional hook)
         """Release connections."""
 
+    async def schema_version(self) -> int | None:
+        """A counter that moves whenever any process changes tables or fields (None: not kept).
+        The engine trusts its cached schemas only while it stays the same."""
+        return None
+
+    async def cursor_key(self) -> bytes | None:
+        """A key for signing cursors shared by every server on the same store (None: not kept)."""
+        return None
+
     # ------------------------------------------------------------------------------ tables
     @abstractmethod
     async def list_tables(self, base: str) -> list[TableInfo]: ...
