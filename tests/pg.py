@@ -32,11 +32,12 @@ def with_schema(url: str, schema: str, **options: str) -> str:
 
 
 @asynccontextmanager
-async def fresh_store(**options: str) -> AsyncIterator[str]:
-    """The URL of an empty store: a new schema on the test server, dropped at the end."""
+async def fresh_store(url: str | None = None, **options: str) -> AsyncIterator[str]:
+    """The URL of an empty store: a new schema on the server (the test server unless ``url``),
+    dropped at the end."""
     import psycopg
 
-    url = server_url()
+    url = url or server_url()
     schema = "t_" + secrets.token_hex(6)
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute(f"CREATE SCHEMA {schema}")

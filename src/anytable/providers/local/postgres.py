@@ -20,7 +20,6 @@ import anyio
 import psycopg
 from psycopg import AsyncConnection
 from psycopg import errors as pg
-from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from anytable.errors import ConfigError, ProviderError
@@ -69,8 +68,9 @@ class PostgresDialect(Dialect):
         return f"jsonb_array_length({expr})"
 
     def icontains(self, expr: str, needle: str, params: list[Any]) -> str:
+        # lower() folds only ASCII under COLLATE "C": fold under the database's own collation.
         params.append(needle.lower())
-        return f"(strpos(lower({expr}), ?) > 0)"
+        return f'(strpos(lower(({expr}) COLLATE "default"), ?) > 0)'
 
     def same(self, expr: str) -> str:
         return f"{expr} IS NOT DISTINCT FROM ?"
@@ -85,11 +85,6 @@ class PostgresDialect(Dialect):
         if ftype in JSON_TYPES:
             return "JSONB"
         return _COLUMN_TYPES.get(ftype, _TEXT)
-
-    def writer(self, field: FieldInfo) -> Callable[[Any], Any]:
-        if field.type in JSON_TYPES:
-            return lambda v: Jsonb(v) if v else None
-        return super().writer(field)
 
     def reader(self, field: FieldInfo) -> Callable[[Any], Any]:
         if field.type in JSON_TYPES:
@@ -204,7 +199,8 @@ class PostgresBackend(Backend):
                 raise _database_error(exc, self.url) from None
 
             async def configure(c: AsyncConnection[Any]) -> None:
-                await c.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
+                if "statement_timeout" not in self.url:  # the URL's own setting wins
+                    await c.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
 
             pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
                 self.url,
@@ -231,9 +227,10 @@ class PostgresBackend(Backend):
                     yield _PgDb(conn)
                 return
             except psycopg.OperationalError as exc:
-                # Lost before the transaction began (an idle connection the server dropped): the
-                # pool discards it and we start again on another; nothing was applied.
+                # Lost before the transaction began (idle connections the server dropped, as when
+                # it restarts): drop every dead one and start again; nothing was applied.
                 if not started and attempt == 0:
+                    await pool.check()
                     continue
                 raise _database_error(exc, self.url) from None
             except PoolTimeout as exc:
