@@ -17,10 +17,10 @@ from anytable.config import Settings
 from anytable.errors import ConfigError, ProviderError
 from anytable.masking import scrub
 from anytable.providers.base import PageRequest
-from anytable.providers.local import backend as make_backend
 from anytable.providers.local.catalog import STORE_VERSION
 from anytable.providers.local.postgres import PostgresBackend
 from anytable.providers.local.provider import LocalProvider
+from anytable.providers.local.provider import store_backend as make_backend
 from anytable.schemas.fields import FieldSpec, FieldType
 from anytable.server import build_server
 from tests.harness import Harness, serve

@@ -9,9 +9,13 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
-from anytable.errors import NotFoundError, NotSupportedError, ProviderError
+import httpx
+
+from anytable.config import Settings
+from anytable.errors import ConfigError, NotFoundError, NotSupportedError, ProviderError
+from anytable.masking import mask_url
 from anytable.providers.base import (
     Capabilities,
     CompiledFilter,
@@ -49,6 +53,22 @@ LOCAL_TYPES = [
 ]
 
 
+def store_backend(settings: Settings) -> Backend:
+    """PostgreSQL when ANYTABLE_LOCAL_URL is set, else the SQLite file."""
+    if not settings.local_url:
+        return SqliteBackend(settings.local_db_path())
+    try:
+        from anytable.providers.local.postgres import PostgresBackend
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("psycopg"):
+            raise ConfigError(
+                "ANYTABLE_LOCAL_URL names a PostgreSQL store, which needs the postgres extra: "
+                "pip install 'anytable-mcp[postgres]' (or unset ANYTABLE_LOCAL_URL to use SQLite)."
+            ) from None
+        raise
+    return PostgresBackend(settings.local_url)
+
+
 def _fingerprint(fields: list[FieldInfo]) -> tuple[Any, ...]:
     return tuple((f.id, f.name, f.type, tuple(f.options or ())) for f in fields)
 
@@ -65,6 +85,16 @@ class LocalProvider(Provider):
         delete_batch=1_000_000,
         get_batch=10_000,
     )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Self:
+        return cls(store_backend(settings))
+
+    @classmethod
+    def masked_credentials(cls, settings: Settings) -> dict[str, str]:
+        if settings.local_url:
+            return {"ANYTABLE_LOCAL_URL": mask_url(settings.local_url)}
+        return {"ANYTABLE_LOCAL_PATH": str(settings.local_db_path())}
 
     def __init__(self, store: Path | Backend) -> None:
         self.backend = store if isinstance(store, Backend) else SqliteBackend(store)
