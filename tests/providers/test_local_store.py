@@ -151,11 +151,18 @@ async def test_a_wrong_password_is_clear_and_masked(tmp_path: Path) -> None:
     assert "wrong-password-42" in url
     async with serve("local", {"ANYTABLE_LOCAL_URL": url}, tmp_path, base="b") as h:
         failed = await h.fails("list_tables")
-        assert "password" in failed and "ANYTABLE_LOCAL_URL" in failed
+        assert "refused the user or password" in failed and "ANYTABLE_LOCAL_URL" in failed
         assert "wrong-password-42" not in failed and "wron****" in failed
         providers = await h.call("list_providers")
         assert "wrong-password-42" not in str(providers)
     assert "wrong-password-42" not in scrub(f"failed: {url}")
+
+
+async def test_a_missing_database_is_clear(tmp_path: Path) -> None:
+    url = server_url().rsplit("/", 1)[0] + "/no_such_db"
+    async with serve("local", {"ANYTABLE_LOCAL_URL": url}, tmp_path, base="b") as h:
+        failed = await h.fails("list_tables")
+        assert "does not exist" in failed and "createdb" in failed and "anytable-test-pw" not in failed
 
 
 async def test_an_unreachable_server_is_clear(tmp_path: Path) -> None:
@@ -241,3 +248,17 @@ async def test_two_server_processes_writing_into_one_table_lose_and_duplicate_no
         assert sorted(r["id"] for r in stored) == sorted(ids)
         titles = {r["fields"]["title"] for r in stored}
         assert len(titles) == 20_000  # every (process, call, record) exactly once
+
+
+def test_the_url_password_is_a_secret_everywhere() -> None:
+    url = "postgresql://team:Pg-Secret-Pass-1@db.internal:5432/tables"
+    settings = Settings.from_env({"ANYTABLE_LOCAL_URL": url})
+    # Registered: masked wherever it appears, even outside a URL.
+    assert scrub("the password is Pg-Secret-Pass-1.") == "the password is Pg-S****."
+    assert LocalProvider.masked_credentials(settings) == {
+        "ANYTABLE_LOCAL_URL": "postgresql://team:Pg-S****@db.internal:5432/tables"
+    }
+    # Not registered (another URL in an error text): still masked, being a URL's password.
+    assert (
+        scrub("connect postgres://x:0ther-Secret@h/db failed") == "connect postgres://x:0the****@h/db failed"
+    )

@@ -68,9 +68,11 @@ class PostgresDialect(Dialect):
         return f"jsonb_array_length({expr})"
 
     def icontains(self, expr: str, needle: str, params: list[Any]) -> str:
-        # lower() folds only ASCII under COLLATE "C": fold under the database's own collation.
+        # Under COLLATE "C" lower() folds ASCII only (and fast), which is enough for an ASCII needle,
+        # as SQLite's LIKE; any other needle is folded under the database's own collation.
         params.append(needle.lower())
-        return f'(strpos(lower(({expr}) COLLATE "default"), ?) > 0)'
+        collation = "C" if needle.isascii() else "default"
+        return f'(strpos(lower(({expr}) COLLATE "{collation}"), ?) > 0)'
 
     def same(self, expr: str) -> str:
         return f"{expr} IS NOT DISTINCT FROM ?"
@@ -145,10 +147,20 @@ def _database_error(exc: Exception, url: str) -> ProviderError:
             kind="fatal",
             provider="local",
         )
-    if isinstance(exc, pg.InvalidPassword | pg.InvalidAuthorizationSpecification):
+    text = str(exc)
+    if isinstance(exc, pg.InvalidPassword | pg.InvalidAuthorizationSpecification) or (
+        "password authentication failed" in text or "no pg_hba.conf entry" in text
+    ):
         return ProviderError(
             f"PostgreSQL refused the user or password in ANYTABLE_LOCAL_URL ({where}): {detail}. "
             "Fix the user and password in ANYTABLE_LOCAL_URL.",
+            kind="fatal",
+            provider="local",
+        )
+    if isinstance(exc, pg.InvalidCatalogName) or re.search(r'database "[^"]*" does not exist', text):
+        return ProviderError(
+            f"The database named in ANYTABLE_LOCAL_URL ({where}) does not exist: {detail}. Create it "
+            "(createdb) or name an existing one; anytable creates its own tables inside it.",
             kind="fatal",
             provider="local",
         )
