@@ -135,7 +135,7 @@ class _PgDb(Db):
                 await copy.write_row(row)
 
 
-def _database_error(exc: Exception, url: str) -> ProviderError:
+def _database_error(exc: Exception, url: str, *, committing: bool = False) -> ProviderError:
     """A psycopg error as a clear, masked error (kinds as in ``ProviderError``)."""
     detail = scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
     where = mask_url(url)
@@ -165,11 +165,17 @@ def _database_error(exc: Exception, url: str) -> ProviderError:
             provider="local",
         )
     if isinstance(exc, psycopg.OperationalError):
+        if committing:  # the commit was sent and its answer lost
+            return ProviderError(
+                f"The connection to the PostgreSQL store at {where} was lost while committing: {detail}. "
+                "The change may or may not have been saved: read the records before writing again.",
+                kind="unknown_outcome",
+                provider="local",
+            )
         return ProviderError(
-            f"Could not reach the PostgreSQL store at {where}: {detail}. Check that the server is running "
-            "and ANYTABLE_LOCAL_URL is right; if this happened during a write, check whether it was "
-            "applied before writing again.",
-            kind="unknown_outcome",
+            f"Could not reach the PostgreSQL store at {where}: {detail}. Nothing was written. Check that "
+            "the server is running and ANYTABLE_LOCAL_URL is right, then call again.",
+            kind="transient",
             provider="local",
         )
     return ProviderError(f"The PostgreSQL store failed: {detail}.", kind="fatal", provider="local")
@@ -232,11 +238,12 @@ class PostgresBackend(Backend):
     async def transaction(self, write: bool = False) -> AsyncIterator[Db]:
         pool = self._pool or await self._connect()
         for attempt in range(2):
-            started = False
+            started = committing = False
             try:
                 async with pool.connection() as conn, conn.transaction():
                     started = True
                     yield _PgDb(conn)
+                    committing = True
                 return
             except psycopg.OperationalError as exc:
                 # Lost before the transaction began (idle connections the server dropped, as when
@@ -244,9 +251,15 @@ class PostgresBackend(Backend):
                 if not started and attempt == 0:
                     await pool.check()
                     continue
-                raise _database_error(exc, self.url) from None
-            except PoolTimeout as exc:
-                raise _database_error(psycopg.OperationalError(str(exc)), self.url) from None
+                raise _database_error(exc, self.url, committing=committing) from None
+            except PoolTimeout:
+                raise ProviderError(
+                    f"All {self.max_connections} connections to the PostgreSQL store stayed busy (or could "
+                    f"not be opened) for {CONNECT_TIMEOUT:.0f} s; nothing was done. Call again, or ask for "
+                    "less at once.",
+                    kind="transient",
+                    provider="local",
+                ) from None
             except psycopg.Error as exc:
                 raise _database_error(exc, self.url) from None
 
