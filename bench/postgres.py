@@ -1,5 +1,6 @@
-"""The local store on PostgreSQL: bulk insert, a filtered sorted first page, and two server
-processes writing into one table at once.
+"""The local store on PostgreSQL: bulk insert, a filtered sorted first page (each beside the same
+figures on SQLite, measured in the same run), and two server processes writing into one table at
+once against one process.
 
 Needs a PostgreSQL server: ``--url`` or ANYTABLE_TEST_PG_URL (``.ci/postgres start DIR`` makes one).
 Each run works in a schema of its own, dropped at the end.
@@ -120,6 +121,7 @@ async def replicas(url: str, tmp: Path) -> None:
 async def run(url: str, records: int) -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
+        await local_scale(tmp, records, label="baseline: local on SQLite, same run")
         async with fresh_store(url) as store:
             await local_scale(
                 tmp,

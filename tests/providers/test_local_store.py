@@ -73,6 +73,31 @@ async def test_a_schema_change_in_another_server_is_seen_before_the_next_write(
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_schema_changes_from_two_servers_at_once_are_one_at_a_time(kind: str, tmp_path: Path) -> None:
+    async with store_env(kind, tmp_path) as env, two_servers(env, tmp_path) as (a, b):
+        await a.call("create_table", name="t", fields=FIELDS)
+        outcomes: list[str] = []
+
+        async def add(h: Harness, name: str) -> None:
+            try:
+                await h.call("create_field", table="t", name=name, type="text")
+                outcomes.append("ok")
+            except Exception as exc:
+                outcomes.append(str(exc))
+
+        async with anyio.create_task_group() as tg:
+            for i in range(8):
+                tg.start_soon(add, a, f"a{i}")
+                tg.start_soon(add, b, f"b{i}")
+                tg.start_soon(add, a if i % 2 else b, "same")  # one of these wins
+        assert outcomes.count("ok") == 17
+        assert all("already has a field named 'same'" in o for o in outcomes if o != "ok")
+        described = await b.call("describe_table", table="t")
+        names = [f["name"] for f in described["fields"]]
+        assert sorted(names) == sorted(["title", "n", "same", *[f"{p}{i}" for p in "ab" for i in range(8)]])
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
 async def test_a_stale_schema_reaching_the_store_is_refused_not_written(kind: str, tmp_path: Path) -> None:
     """Between a server's check and its write another one changes the table: the store refuses."""
     async with store_env(kind, tmp_path) as env:
