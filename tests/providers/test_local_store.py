@@ -17,10 +17,10 @@ from anytable.config import Settings
 from anytable.errors import ConfigError, ProviderError
 from anytable.masking import scrub
 from anytable.providers.base import PageRequest
+from anytable.providers.local.backend import store_backend as make_backend
 from anytable.providers.local.catalog import STORE_VERSION
 from anytable.providers.local.postgres import PostgresBackend
 from anytable.providers.local.provider import LocalProvider
-from anytable.providers.local.provider import store_backend as make_backend
 from anytable.schemas.fields import FieldSpec, FieldType
 from anytable.server import build_server
 from tests.harness import Harness, serve
@@ -288,3 +288,12 @@ def test_the_url_password_is_a_secret_everywhere() -> None:
     assert (
         scrub("connect postgres://x:0ther-Secret@h/db failed") == "connect postgres://x:0the****@h/db failed"
     )
+
+
+def test_without_the_postgres_extra_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if psycopg were not installed
+    monkeypatch.delitem(sys.modules, "anytable.providers.local.postgres")
+    with pytest.raises(ConfigError, match=r"pip install 'anytable-mcp\[postgres\]'"):
+        make_backend(Settings(local_url="postgresql://u:some-password@db/x"))

@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from anytable.config import Settings
+from anytable.errors import ConfigError
 from anytable.schemas.fields import USER_TYPES, FieldInfo, FieldType
 
 Row = tuple[Any, ...]
@@ -150,3 +152,21 @@ class Backend(ABC):
     @abstractmethod
     def describe(self) -> str:
         """A short phrase naming the store (``SQLite file /x.sqlite``)."""
+
+
+def store_backend(settings: Settings) -> Backend:
+    """PostgreSQL when ANYTABLE_LOCAL_URL is set, else the SQLite file."""
+    if not settings.local_url:
+        from anytable.providers.local.sqlite import SqliteBackend
+
+        return SqliteBackend(settings.local_db_path())
+    try:
+        from anytable.providers.local.postgres import PostgresBackend
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("psycopg"):
+            raise ConfigError(
+                "ANYTABLE_LOCAL_URL names a PostgreSQL store, which needs the postgres extra: "
+                "pip install 'anytable-mcp[postgres]' (or unset ANYTABLE_LOCAL_URL to use SQLite)."
+            ) from None
+        raise
+    return PostgresBackend(settings.local_url)

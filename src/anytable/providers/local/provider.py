@@ -14,7 +14,7 @@ from typing import Any, Self
 import httpx
 
 from anytable.config import Settings
-from anytable.errors import ConfigError, NotFoundError, NotSupportedError, ProviderError
+from anytable.errors import NotFoundError, NotSupportedError, ProviderError
 from anytable.masking import mask_url
 from anytable.providers.base import (
     Capabilities,
@@ -27,7 +27,7 @@ from anytable.providers.base import (
     Record,
 )
 from anytable.providers.local import catalog, records
-from anytable.providers.local.backend import SYSTEM_COLUMNS, Backend, Db, Row
+from anytable.providers.local.backend import SYSTEM_COLUMNS, Backend, Db, Row, store_backend
 from anytable.providers.local.catalog import field_column, records_table
 from anytable.providers.local.sql import after, compile_where, order_by
 from anytable.providers.local.sqlite import SqliteBackend
@@ -51,22 +51,6 @@ LOCAL_TYPES = [
     "modified_time",
     "auto_number",
 ]
-
-
-def store_backend(settings: Settings) -> Backend:
-    """PostgreSQL when ANYTABLE_LOCAL_URL is set, else the SQLite file."""
-    if not settings.local_url:
-        return SqliteBackend(settings.local_db_path())
-    try:
-        from anytable.providers.local.postgres import PostgresBackend
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("psycopg"):
-            raise ConfigError(
-                "ANYTABLE_LOCAL_URL names a PostgreSQL store, which needs the postgres extra: "
-                "pip install 'anytable-mcp[postgres]' (or unset ANYTABLE_LOCAL_URL to use SQLite)."
-            ) from None
-        raise
-    return PostgresBackend(settings.local_url)
 
 
 def _fingerprint(fields: list[FieldInfo]) -> tuple[Any, ...]:
