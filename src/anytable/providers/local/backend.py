@@ -128,8 +128,8 @@ class Dialect:
             return lambda v: None if v is None else json.loads(v)
         return lambda v: v
 
-    def sort_key(self, value: Any) -> Any:
-        """A sort key value as it is kept in a page token (JSON)."""
+    def plain(self, value: Any) -> Any:
+        """A computed value (a sort key for a page token, an aggregate) as plain JSON-able Python."""
         return value
 
 

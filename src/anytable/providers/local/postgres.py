@@ -95,7 +95,7 @@ class PostgresDialect(Dialect):
             return _number
         return super().reader(field)
 
-    def sort_key(self, value: Any) -> Any:
+    def plain(self, value: Any) -> Any:
         return _number(value)
 
 

@@ -222,7 +222,7 @@ class LocalProvider(Provider):
         more = len(rows) > request.page_size
         rows = rows[: request.page_size]
         page = self._to_records(fields, [row[: len(fields) + 1] for row in rows])
-        keys = [self.dialect.sort_key(k) for k in rows[-1][len(fields) + 1 :]] if more and rows else None
+        keys = [self.dialect.plain(k) for k in rows[-1][len(fields) + 1 :]] if more and rows else None
         return Page(records=page, next_token=json.dumps(keys) if keys is not None else None)
 
     async def get_records(self, base: str, table: TableSchema, ids: list[str]) -> list[Record]:
