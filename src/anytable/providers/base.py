@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from anytable.errors import NotSupportedError
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
 from anytable.schemas.filters import Node, SortKey
+
+if TYPE_CHECKING:
+    from anytable.schemas.aggregate import Plan
 
 Record = dict[str, Any]  # {"id": str, "fields": {field name: canonical value}}
 
@@ -32,6 +36,9 @@ class Capabilities(BaseModel):
     native_sort: bool = False  # False: sorting reads every match and sorts in the server
     record_ids_on_create: bool = True
     bases: bool = True  # False: the credentials name the only database (GPTBots)
+    # Agent tools that run natively here (aggregate, count, update_where, delete_where, upsert);
+    # the rest read pages and compute in the server. The methods of the same names must agree.
+    native: list[str] = []
 
 
 @dataclass
@@ -42,7 +49,8 @@ class Limits:
     delete_batch: int
     get_batch: int
     batch_bytes: int | None = None  # most bytes of one write request body, where documented
-    serialize_writes: bool = False  # one write at a time per table (Feishu)
+    serialize_writes: bool = False  # the engine takes one write at a time per table (GPTBots)
+    page_total: bool = False  # a page answer says how many records match (Feishu's search total)
 
 
 @dataclass
@@ -69,6 +77,15 @@ class CreateResult:
 
     ids: list[str | None]
     failed: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class Aggregated:
+    """A native aggregate: rows as ``anytable.core.aggregate.Groups.rows`` gives them, and how
+    many records matched."""
+
+    rows: list[dict[str, Any]]
+    scanned: int
 
 
 @dataclass
@@ -173,6 +190,21 @@ class Provider(ABC):
     @abstractmethod
     async def delete_batch(self, base: str, table: TableSchema, ids: list[str]) -> None: ...
 
+    # ------------------------------------------------------------ native fast paths (optional)
+    # Each returns None where the provider has none: the engine then does the work itself.
+    async def aggregate(
+        self, base: str, table: TableSchema, native_filter: Any, plan: Plan, tz: tzinfo
+    ) -> Aggregated | None:
+        """``plan`` over the records matching ``native_filter`` (an exact filter), in one request."""
+        return None
+
+    async def find_keys(
+        self, base: str, table: TableSchema, fields: list[FieldInfo], keys: list[list[Any]]
+    ) -> list[tuple[list[Any], list[str]]] | None:
+        """Ids of the records whose ``fields`` have one of ``keys`` (parts as
+        ``anytable.core.upsert.key_part`` makes them), by key."""
+        return None
+
     # ------------------------------------------------------------------------------ helpers
     def unsupported(self, tool: str) -> NotSupportedError:
         return NotSupportedError(
@@ -190,6 +222,7 @@ class Provider(ABC):
 
 
 __all__ = [
+    "Aggregated",
     "Capabilities",
     "CompiledFilter",
     "CreateResult",

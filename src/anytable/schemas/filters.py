@@ -58,21 +58,9 @@ SUPPORTED_OPS: dict[FieldType, tuple[str, ...]] = {
 }
 
 # JSON schema of ``where`` as tools publish it: short, because every byte costs the agent context.
-WHERE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": (
-        '{"field","op","value"} or {"and":[...]} / {"or":[...]}; op: eq neq gt gte lt lte contains '
-        "not_contains is_empty is_not_empty in (value: list)"
-    ),
-}
-SORT_SCHEMA: dict[str, Any] = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {"field": {"type": "string"}, "desc": {"type": "boolean"}},
-        "required": ["field"],
-    },
-}
+# The language itself is in the server instructions, once.
+WHERE_SCHEMA: dict[str, Any] = {"type": "object"}
+SORT_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "object"}}  # [{"field","desc"}]
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,7 @@ from anytable.schemas.outputs import DeletedOut, FieldOut
 from anytable.server.registrar import Registrar
 from anytable.server.results import run
 
-TYPES = (
-    "text number checkbox single_select multi_select date user url email phone link attachment "
-    "created_time modified_time auto_number"
-)
+TYPES = "see list_providers field_types"
 
 
 def register(reg: Registrar) -> None:
@@ -34,7 +31,7 @@ def register(reg: Registrar) -> None:
     async def update_field(
         field: FieldArg,
         name: Annotated[str | None, Field(description="new name")] = None,
-        options: Annotated[list[str] | None, Field(description="the full new option list")] = None,
+        options: Annotated[list[str] | None, Field(description="the full new list")] = None,
         table: TableArg = None,
         provider: ProviderArg = None,
         base: BaseArg = None,
@@ -49,7 +46,7 @@ def register(reg: Registrar) -> None:
     reg.add(create_field, "Add a field to a table.", kind="write")
     reg.add(
         update_field,
-        "Rename a field or replace a select field's options (values of removed options are cleared).",
+        "Rename a field, or replace a select's options (removed options' values are cleared).",
         kind="write",
         idempotent=True,
     )

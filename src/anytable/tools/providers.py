@@ -22,6 +22,6 @@ def register(reg: Registrar) -> None:
 
     reg.add(
         list_providers,
-        "Providers (dingtalk, feishu, gptbots, local): enabled, what each can do, masked credentials.",
+        "Providers: enabled, capabilities, masked credentials.",
         kind="read",
     )

@@ -41,7 +41,7 @@ def register(reg: Registrar) -> None:
         return await run("delete_table", svc.delete_table(provider, base, table))
 
     reg.add(list_tables, "Tables of a base.", kind="read")
-    reg.add(describe_table, "A table's fields (id, name, type, options, primary) and views.", kind="read")
+    reg.add(describe_table, "A table's fields and views.", kind="read")
     reg.add(
         create_table,
         "Create a table. fields: [{name, type, options?}]; the first is the primary field.",

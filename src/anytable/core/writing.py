@@ -1,0 +1,480 @@
+"""Writing records, the same for every provider, through one batch loop.
+
+Every value is checked against the schema before anything is sent. ``Writer.batches`` is the one
+loop every write goes through (create, update, delete by id, by ``where``, upserts): batches
+within the provider's limits, one at a time under the table's write lock where the provider asks
+for one, progress after each, and a failure part-way that says exactly what was stored.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import tzinfo
+from typing import Any, TypeVar
+
+import anyio
+
+from anytable.core.addressing import Address
+from anytable.core.catalog import Catalog
+from anytable.core.cursor import fingerprint
+from anytable.core.progress import Progress
+from anytable.core.reading import Reader, check_ids, render
+from anytable.core.upsert import KeyIndex, parse_key
+from anytable.errors import AnytableError, InputError, PartialWriteError, ProviderError
+from anytable.providers.base import CreateResult, Record
+from anytable.providers.batching import chunked
+from anytable.schemas.fields import TableSchema
+from anytable.schemas.filters import Node, parse_where
+from anytable.schemas.values import record_coercer, short
+
+T = TypeVar("T")
+MAX_IDS_IN_MESSAGE = 20
+GUARD = 10_000  # a where matching more than this needs a dry run first, or max
+DRY_RUN_TTL = 900.0
+SAMPLE = 5
+PAST = {"create": "created", "update": "updated", "delete": "deleted"}
+
+
+class Outcome:
+    """What a run of batches did: how many items went through, and for creates their ids."""
+
+    def __init__(self) -> None:
+        self.done = 0
+        self.ids: list[str | None] = []
+        self.failed: list[dict[str, Any]] = []
+
+
+class Writer:
+    def __init__(self, catalog: Catalog, reader: Reader, tz: tzinfo) -> None:
+        self.catalog = catalog
+        self.reader = reader
+        self.tz = tz
+        self._locks: dict[tuple[str, str, str], anyio.Lock] = {}
+        self._dry_runs: dict[str, float] = {}
+
+    # ------------------------------------------------------------------------- the one loop
+    async def batches(
+        self,
+        addr: Address,
+        schema: TableSchema,
+        verb: str,
+        items: Sequence[T],
+        send: Callable[[list[T]], Awaitable[CreateResult | None]],
+        progress: Progress,
+        *,
+        size: int,
+        nbytes: int | None = None,
+        again: str | None = None,
+    ) -> Outcome:
+        """Send ``items`` in batches. ``again`` (writes by filter and upserts) tells the caller how to
+        finish after a failure part-way; without it the message names the input records."""
+        out = Outcome()
+        total = len(items)
+        lock = self._lock(addr, schema.id)
+        for chunk in chunked(items, size, nbytes):
+            try:
+                if lock is None:
+                    result = await send(chunk)
+                else:
+                    async with lock:
+                        result = await send(chunk)
+            except AnytableError as exc:
+                raise _partial(verb, exc, out, total, len(chunk), again) from None
+            if result is not None:
+                for j, rid in enumerate(result.ids):
+                    if j in result.failed:
+                        out.failed.append({"index": out.done + j, "error": result.failed[j]})
+                        out.ids.append(None)
+                    else:
+                        out.ids.append(rid)
+            out.done += len(chunk)
+            if progress is not None and total > len(chunk):
+                await progress(out.done, total, f"{PAST[verb]} {out.done - len(out.failed)} of {total}")
+        return out
+
+    def _lock(self, addr: Address, table_id: str) -> anyio.Lock | None:
+        """The per-table write lock of providers that take one write at a time per table."""
+        if not addr.provider.limits.serialize_writes:
+            return None
+        return self._locks.setdefault((addr.provider.id, addr.base, table_id), anyio.Lock())
+
+    # ------------------------------------------------------------------------- checking input
+    async def _coerced(
+        self, addr: Address, schema: TableSchema, check: Callable[[TableSchema], T]
+    ) -> tuple[TableSchema, T]:
+        """``check`` against the cached schema, and once more against a fresh one if it fails
+        (the table may have changed since we cached it)."""
+        try:
+            return schema, check(schema)
+        except InputError:
+            schema = await self.catalog.schema(addr, fresh=True)
+            return schema, check(schema)
+
+    # ------------------------------------------------------------------------- create (and upsert)
+    async def create_records(
+        self,
+        provider: str | None,
+        base: str | None,
+        table: str | None,
+        records: list[dict[str, Any]],
+        progress: Progress = None,
+        *,
+        key: Any = None,
+        on_match: Any = None,
+    ) -> dict[str, Any]:
+        addr = self.catalog.address(provider, base, table)
+        self.catalog.require(addr, "records", "create", "create_records")
+        if not isinstance(records, list) or not records:
+            raise InputError('records must be a non-empty list of records like [{"Name": "x"}].')
+        if on_match is not None and key is None:
+            raise InputError(
+                'on_match needs key: the fields that say two records are the same, like ["Title"].'
+            )
+        if on_match is not None and on_match not in ("update", "skip"):
+            raise InputError(f"on_match {short(on_match)} is unknown; use update or skip.")
+
+        def check(s: TableSchema) -> list[dict[str, Any]]:
+            coerce = record_coercer(s, self.tz, keep_none=False)
+            return [coerce(r, i) for i, r in enumerate(records)]
+
+        schema, rows = await self._coerced(addr, await self.catalog.schema(addr), check)
+        keys = parse_key(schema, key, rows) if key is not None else None
+        addr.provider.check_rows(schema, rows, update=False)
+        if keys is not None:
+            return await self._upsert(addr, schema, rows, keys, on_match or "update", progress)
+        out = await self._create(addr, schema, rows, progress)
+        result: dict[str, Any] = {"created": len(rows) - len(out.failed)}
+        result["ids"] = out.ids if addr.provider.capabilities.record_ids_on_create else None
+        if out.failed:
+            result["failed"] = out.failed
+        return result
+
+    async def _create(
+        self,
+        addr: Address,
+        schema: TableSchema,
+        rows: list[dict[str, Any]],
+        progress: Progress,
+        again: str | None = None,
+    ) -> Outcome:
+        async def send(chunk: list[dict[str, Any]]) -> CreateResult:
+            return await addr.provider.create_batch(addr.base, schema, chunk)
+
+        limits = addr.provider.limits
+        return await self.batches(
+            addr,
+            schema,
+            "create",
+            rows,
+            send,
+            progress,
+            size=limits.create_batch,
+            nbytes=limits.batch_bytes,
+            again=again,
+        )
+
+    async def _upsert(
+        self,
+        addr: Address,
+        schema: TableSchema,
+        rows: list[dict[str, Any]],
+        keys: KeyIndex,
+        on_match: str,
+        progress: Progress,
+    ) -> dict[str, Any]:
+        self.catalog.require(addr, "records", "update", "create_records with key")
+        existing = await keys.existing(self.reader, addr, schema)
+        updates: list[tuple[str, dict[str, Any]]] = []
+        creates: list[dict[str, Any]] = []
+        ids: list[str | None] = [None] * len(rows)
+        created_at: list[int] = []
+        skipped = updated = 0
+        for i, row in enumerate(rows):
+            matched = existing.get(keys.of(row))
+            if not matched:
+                creates.append(row)
+                created_at.append(i)
+                continue
+            ids[i] = matched[0]
+            if on_match == "skip":
+                skipped += 1
+                continue
+            updated += len(matched)
+            values = {k: v for k, v in row.items() if k not in keys.names}
+            if values:
+                updates.extend((rid, values) for rid in matched)
+        again = (
+            "Calling create_records again with the same records, key and on_match is safe: the records already "
+            "written now match their key."
+        )
+        if updates:
+            await self._update(addr, schema, updates, progress, again)
+        out = await self._create(addr, schema, creates, progress, again) if creates else Outcome()
+        for i, rid in zip(created_at, out.ids, strict=False):
+            ids[i] = rid
+        result: dict[str, Any] = {
+            "created": len(creates) - len(out.failed),
+            "updated": updated,
+            "skipped": skipped,
+        }
+        result["ids"] = ids if addr.provider.capabilities.record_ids_on_create else None
+        if out.failed:
+            result["failed"] = [{"index": created_at[f["index"]], "error": f["error"]} for f in out.failed]
+        return result
+
+    # ------------------------------------------------------------------------- update
+    async def update_records(
+        self,
+        provider: str | None,
+        base: str | None,
+        table: str | None,
+        records: list[dict[str, Any]] | None,
+        progress: Progress = None,
+        *,
+        where: Any = None,
+        set_: Any = None,
+        dry_run: Any = None,
+        max: Any = None,
+    ) -> dict[str, Any]:
+        addr = self.catalog.address(provider, base, table)
+        self.catalog.require(addr, "records", "update", "update_records")
+        if records is not None and (where is not None or set_ is not None):
+            raise InputError("update_records takes either records, or where and set; not both.")
+        if records is None:
+            if where is None or set_ is None:
+                raise InputError(
+                    'update_records needs records [{"id", "fields"}], or where and set {"<field>": value} to '
+                    "change every matching record."
+                )
+            return await self._update_where(addr, where, set_, dry_run, max, progress)
+        if dry_run is not None or max is not None:
+            raise InputError("dry_run and max go with where; with records, every given record is updated.")
+        if not isinstance(records, list) or not records:
+            raise InputError(
+                'records must be a non-empty list like [{"id": "rec1", "fields": {"Name": "x"}}].'
+            )
+
+        def check(s: TableSchema) -> list[tuple[str, dict[str, Any]]]:
+            coerce = record_coercer(s, self.tz)
+            rows: list[tuple[str, dict[str, Any]]] = []
+            seen: set[str] = set()
+            for i, item in enumerate(records):
+                if (
+                    not isinstance(item, dict)
+                    or set(item) - {"id", "fields"}
+                    or not isinstance(item.get("id"), str)
+                ):
+                    raise InputError(
+                        f'Record {i}: write {{"id": "<record id>", "fields": {{...}}}}; got {short(item)}.'
+                    )
+                if item["id"] in seen:
+                    raise InputError(
+                        f"Record {i}: id {item['id']!r} appears twice; merge its fields into one entry."
+                    )
+                seen.add(item["id"])
+                values = coerce(item.get("fields"), i)
+                if not values:
+                    raise InputError(f"Record {i}: fields is empty; give at least one field to change.")
+                rows.append((item["id"], values))
+            return rows
+
+        schema, rows = await self._coerced(addr, await self.catalog.schema(addr), check)
+        addr.provider.check_rows(schema, [values for _, values in rows], update=True)
+        await self._update(addr, schema, rows, progress)
+        return {"updated": len(rows)}
+
+    async def _update(
+        self,
+        addr: Address,
+        schema: TableSchema,
+        rows: list[tuple[str, dict[str, Any]]],
+        progress: Progress,
+        again: str | None = None,
+    ) -> None:
+        async def send(chunk: list[tuple[str, dict[str, Any]]]) -> None:
+            await addr.provider.update_batch(addr.base, schema, chunk)
+
+        limits = addr.provider.limits
+        await self.batches(
+            addr,
+            schema,
+            "update",
+            rows,
+            send,
+            progress,
+            size=limits.update_batch,
+            nbytes=limits.batch_bytes,
+            again=again,
+        )
+
+    # ------------------------------------------------------------------------- delete
+    async def delete_records(
+        self,
+        provider: str | None,
+        base: str | None,
+        table: str | None,
+        record_ids: list[str] | None,
+        progress: Progress = None,
+        *,
+        where: Any = None,
+        dry_run: Any = None,
+        max: Any = None,
+    ) -> dict[str, Any]:
+        addr = self.catalog.address(provider, base, table)
+        self.catalog.require(addr, "records", "delete", "delete_records")
+        if record_ids is not None and where is not None:
+            raise InputError("delete_records takes either record_ids or where; not both.")
+        if record_ids is None:
+            if where is None:
+                raise InputError("delete_records needs record_ids, or where to delete every matching record.")
+            return await self._update_where(addr, where, None, dry_run, max, progress)
+        if dry_run is not None or max is not None:
+            raise InputError("dry_run and max go with where; with record_ids, every given record is deleted.")
+        ids = check_ids(record_ids)
+        schema = await self.catalog.schema(addr)
+        await self._delete(addr, schema, ids, progress)
+        return {"deleted": len(ids)}
+
+    async def _delete(
+        self, addr: Address, schema: TableSchema, ids: list[str], progress: Progress, again: str | None = None
+    ) -> None:
+        async def send(chunk: list[str]) -> None:
+            await addr.provider.delete_batch(addr.base, schema, chunk)
+
+        await self.batches(
+            addr, schema, "delete", ids, send, progress, size=addr.provider.limits.delete_batch, again=again
+        )
+
+    # ------------------------------------------------------------------------- by filter
+    async def _update_where(
+        self, addr: Address, where: Any, set_: Any, dry_run: Any, at_most: Any, progress: Progress
+    ) -> dict[str, Any]:
+        """Update (``set_`` given) or delete every record matching ``where``."""
+        verb = "delete" if set_ is None else "update"
+        tool = f"{verb}_records"
+        if dry_run is not None and not isinstance(dry_run, bool):
+            raise InputError("dry_run must be true or false.")
+        if at_most is not None and (not isinstance(at_most, int) or isinstance(at_most, bool) or at_most < 0):
+            raise InputError(
+                f"max must be a whole number (the most records that may match); got {short(at_most)}."
+            )
+        schema = await self.catalog.schema(addr)
+        node = self._where(schema, where, tool)
+        values: dict[str, Any] | None = None
+        if set_ is not None:
+            if not isinstance(set_, dict) or not set_:
+                raise InputError('set must be an object of field values to write, like {"Status": "done"}.')
+
+            def check(s: TableSchema) -> dict[str, Any]:
+                try:
+                    return record_coercer(s, self.tz)(set_, None)
+                except InputError as exc:
+                    raise InputError(f"set: {exc.message}") from None
+
+            schema, values = await self._coerced(addr, schema, check)
+            addr.provider.check_rows(schema, [values], update=True)
+            node = self._where(schema, where, tool)
+        query = fingerprint(addr.provider.id, addr.base, schema.id, verb, where, set_)
+        now = time.monotonic()
+        self._dry_runs = {k: t for k, t in self._dry_runs.items() if now - t < DRY_RUN_TTL}
+        scan = self.reader.plan(addr, schema, node, set())
+        if scan.fields == []:
+            scan.fields = [schema.fields[0].name]
+        ids: list[str] = []
+        sample: list[Record] = []
+        async for page in self.reader.scan(addr, schema, scan, progress, "matched in"):
+            ids.extend(r["id"] for r in page)
+        matched = len(ids)
+        if dry_run:
+            self._dry_runs[query] = now
+            if values is not None and ids:
+                found = await self.reader.fetch(addr, schema, ids[:SAMPLE])
+                sample = [
+                    render(schema, {"id": i, "fields": {**found[i]["fields"], **values}}, None, self.tz)
+                    for i in ids[:SAMPLE]
+                    if i in found
+                ]
+            elif ids:
+                found = await self.reader.fetch(addr, schema, ids[:SAMPLE])
+                sample = [render(schema, found[i], None, self.tz) for i in ids[:SAMPLE] if i in found]
+            return {PAST[verb]: 0, "matched": matched, "sample": sample}
+        self._guard(tool, matched, at_most, query in self._dry_runs)
+        again = (
+            f"Fix the cause, then call {tool} again with the same where: the records already {PAST[verb]} "
+            + ("are gone." if verb == "delete" else "get the same values again.")
+        )
+        if verb == "delete":
+            await self._delete(addr, schema, ids, progress, again)
+        else:
+            assert values is not None
+            await self._update(addr, schema, [(i, values) for i in ids], progress, again)
+        self._dry_runs.pop(query, None)
+        return {PAST[verb]: matched, "matched": matched}
+
+    def _where(self, schema: TableSchema, where: Any, tool: str) -> Node | None:
+        if where == {"all": True}:
+            return None
+        if not isinstance(where, dict) or not where:
+            raise InputError(
+                f'{tool}: where is empty; to change every record of the table pass where: {{"all": true}}, '
+                'else a filter like {"field": "Status", "op": "eq", "value": "todo"}.'
+            )
+        if "all" in where:
+            raise InputError('where: {"all": true} stands alone; it means every record.')
+        return parse_where(where, schema, self.tz)
+
+    @staticmethod
+    def _guard(tool: str, matched: int, at_most: int | None, dry_run_seen: bool) -> None:
+        if at_most is not None and matched > at_most:
+            raise InputError(
+                f"{tool}: {matched} records match where, more than max {at_most}; nothing was changed."
+            )
+        if matched > GUARD and at_most is None and not dry_run_seen:
+            raise InputError(
+                f"{tool}: {matched} records match where (more than {GUARD:,}); nothing was changed. Call it with "
+                f"dry_run: true first, or pass max: {matched} to confirm."
+            )
+
+
+def _partial(
+    verb: str, exc: AnytableError, out: Outcome, total: int, batch: int, again: str | None
+) -> AnytableError:
+    # A batch whose outcome is unknown (its answer was lost and could not be checked) is neither
+    # done nor not done: saying "were not" would invite sending it twice.
+    done = out.done
+    unknown = isinstance(exc, ProviderError) and exc.kind == "unknown_outcome" and batch > 0
+    if done == 0 and (not unknown or batch >= total):
+        return exc
+    past = PAST[verb]
+    ids = out.ids
+    if again is not None:
+        state = f"whether the next {min(batch, total - done)} were is not known, " if unknown else ""
+        return PartialWriteError(
+            f"Stopped part-way: {done} of the {total} records were {past}; {state}the rest were not. "
+            f"Cause: {exc}. {again}",
+            done=done,
+            ids=ids,
+        )
+    present = [i for i in ids if i]
+    shown = present[:MAX_IDS_IN_MESSAGE]
+    more = f" and {len(present) - len(shown)} more" if len(present) > len(shown) else ""
+    id_text = f" (ids {', '.join(shown)}{more})" if shown and verb == "create" else ""
+    if unknown:
+        last = min(done + batch, total) - 1
+        message = (
+            "Stopped part-way: "
+            + (f"records 0-{done - 1} of the {total} given were {past}{id_text}; " if done else "")
+            + f"whether records {done}-{last} were {past} is not known"
+            + (f"; records {last + 1}-{total - 1} were not" if last + 1 < total else "")
+            + f". Cause: {exc}. Check with query_records which of records {done}-{last} were {past}, then "
+            f"call {verb}_records again with only the records that were not."
+        )
+        return PartialWriteError(message, done=done, ids=ids)
+    failed = out.failed
+    message = (
+        f"Stopped part-way: records 0-{done - 1} of the {total} given were {past}{id_text}"
+        f"{f', {len(failed)} of them refused' if failed else ''}; records {done}-{total - 1} were not. "
+        f"Cause: {exc}. Fix the cause, then call {verb}_records again with only records {done}-{total - 1}."
+    )
+    return PartialWriteError(message, done=done, ids=ids)
