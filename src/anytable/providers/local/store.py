@@ -17,12 +17,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
 from anytable.errors import InputError, NotFoundError, NotSupportedError
 from anytable.providers.base import (
+    Aggregated,
     Capabilities,
     CompiledFilter,
     CreateResult,
@@ -32,9 +33,15 @@ from anytable.providers.base import (
     Provider,
     Record,
 )
+from anytable.providers.local.aggregate import key_lookup, run_aggregate
 from anytable.providers.local.sql import JSON_LIST_TYPES, after, compile_where, order_by
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
 from anytable.schemas.filters import Node
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
+
+    from anytable.schemas.aggregate import Plan
 
 T = TypeVar("T")
 
@@ -118,7 +125,7 @@ class LocalProvider(Provider):
     id = "local"
     title = "local"
     open_world = False
-    capabilities = Capabilities(field_types=LOCAL_TYPES, native_sort=True)
+    capabilities = Capabilities(field_types=LOCAL_TYPES, native_sort=True, native=["aggregate", "upsert"])
     limits = Limits(
         page_size=500,
         create_batch=1_000_000,
@@ -416,6 +423,25 @@ class LocalProvider(Provider):
             return Page(records=records, next_token=token)
 
         return await self._run(work)
+
+    async def aggregate(
+        self, base: str, table: TableSchema, native_filter: Any, plan: Plan, tz: tzinfo
+    ) -> Aggregated | None:
+        def work(conn: sqlite3.Connection) -> Aggregated | None:
+            self._table_row(conn, base, table.id)
+            name = _quote("r_" + table.id)
+            return run_aggregate(conn, plan, name, self._column, native_filter or ("1", []), tz)
+
+        return await self._run(work)
+
+    async def find_keys(
+        self, base: str, table: TableSchema, fields: list[FieldInfo], keys: list[list[Any]]
+    ) -> list[tuple[list[Any], list[str]]] | None:
+        def work(conn: sqlite3.Connection) -> list[tuple[list[Any], list[str]]] | None:
+            self._table_row(conn, base, table.id)
+            return key_lookup(conn, _quote("r_" + table.id), self._column, fields, keys)
+
+        return await self._run(work, write=True)  # it may create the key's index
 
     async def get_records(self, base: str, table: TableSchema, ids: list[str]) -> list[Record]:
         fields = table.fields
