@@ -1,20 +1,20 @@
 """aggregate_records and upsert key lookups as SQL, for the embedded store.
 
-Plain SQL over the storage layout of ``store.py`` (a column per field, lists as JSON text, NULL for
-empty): GROUP BY with list fields expanded through ``json_each``, dates bucketed by a registered
-``anytable_period`` function (the timezone's calendar), keys looked up through an expression index.
-The statements are built here and run by the store, so another SQL backend can reuse the shapes.
+Plain SQL over the storage layout of ``catalog.py`` (a column per field, lists as JSON text, NULL
+for empty), through the backend seam (``Db``, ``Dialect``): GROUP BY with a list field expanded
+through the dialect's ``json_each``; keys looked up through an expression index. Grouping a date by
+period (the timezone's calendar) and what SQL here does not express answer None: the engine then
+reads pages and computes in the server.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
 
-from anytable.core.aggregate import period_start
 from anytable.providers.base import Aggregated
+from anytable.providers.local.backend import Db, Dialect
 from anytable.schemas.aggregate import LIST_TYPES, Plan
 from anytable.schemas.fields import DATE_TYPES, USER_TYPES, FieldInfo, FieldType
 from anytable.schemas.values import render_date
@@ -25,23 +25,25 @@ NUMBER_KEYS = frozenset({FieldType.number, FieldType.auto_number})
 
 
 def aggregate_sql(
-    plan: Plan, table: str, column: Columns, where: tuple[str, list[Any]]
+    plan: Plan, table: str, column: Columns, where: tuple[str, list[Any]], dialect: Dialect
 ) -> tuple[str, list[Any]] | None:
-    """The GROUP BY statement of ``plan`` (None: a metric SQL here does not express)."""
+    """The GROUP BY statement of ``plan`` (None: SQL here does not express it)."""
     joins: list[str] = []
     groups: list[str] = []
-    for i, g in enumerate(plan.group_by):
+    for g in plan.group_by:
         c = f"t.{column(g.field)}"
         t = g.field.type
         if t in LIST_TYPES:
-            joins.append(f"LEFT JOIN json_each({c}) AS g{i}")
-            expr = f"json_extract(g{i}.value, '$.id')" if t in USER_TYPES else f"g{i}.value"
+            if joins:
+                return None  # one expanded list field per statement (the dialect's alias is fixed)
+            joins.append(f"LEFT JOIN {dialect.json_each(c)} ON TRUE")
+            expr = dialect.json_item("id" if t in USER_TYPES else None)
         elif t is FieldType.checkbox:
             expr = f"COALESCE({c}, 0)"
         elif t in DATE_TYPES and g.by:
-            expr = f"anytable_period({c}, '{g.by}')"
+            return None
         elif t is FieldType.url:
-            expr = f"json_extract({c}, '$.link')"
+            expr = dialect.json_get(c, "link")
         else:
             expr = c
         groups.append(expr)
@@ -62,33 +64,33 @@ def aggregate_sql(
         else:
             metrics.append(f"{m.op.upper()}({c})")
     where_sql, params = where
-    select = ", ".join([*groups, *metrics])
+    select = ", ".join([*groups, *metrics, "COUNT(*)"])
     sql = f"SELECT {select} FROM {table} AS t {' '.join(joins)} WHERE {where_sql}"
     if groups:
         sql += " GROUP BY " + ", ".join(str(i + 1) for i in range(len(groups)))
     return sql, list(params)
 
 
-def run_aggregate(
-    conn: sqlite3.Connection,
+async def run_aggregate(
+    db: Db,
+    dialect: Dialect,
     plan: Plan,
     table: str,
     column: Columns,
     where: tuple[str, list[Any]],
     tz: tzinfo,
 ) -> Aggregated | None:
-    built = aggregate_sql(plan, table, column, where)
+    built = aggregate_sql(plan, table, column, where, dialect)
     if built is None:
         return None
-    conn.create_function(
-        "anytable_period",
-        2,
-        lambda ms, by: None if ms is None else period_start(ms, by, tz),
-        deterministic=True,
-    )
     sql, params = built
-    rows = conn.execute(sql, params).fetchall()
-    scanned = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where[0]}", where[1]).fetchone()[0]
+    rows = await db.fetchall(sql, params)
+    expanded = any(g.field.type in LIST_TYPES for g in plan.group_by)
+    if expanded:  # a record counts in several groups: count the matches themselves
+        counted = await db.fetchone(f"SELECT COUNT(*) FROM {table} WHERE {where[0]}", where[1])
+        scanned = int(counted[0]) if counted else 0
+    else:  # every match is in exactly one group: the last column counts them
+        scanned = sum(int(row[-1]) for row in rows)
     n = len(plan.group_by)
     out: list[dict[str, Any]] = []
     for row in rows:
@@ -96,10 +98,10 @@ def run_aggregate(
         for g, value in zip(plan.group_by, row[:n], strict=True):
             if g.field.type is FieldType.checkbox:
                 value = bool(value)
-            elif g.field.type in DATE_TYPES and not g.by and value is not None:
+            elif g.field.type in DATE_TYPES and value is not None:
                 value = render_date(value, tz)
             item[g.field.name] = value
-        for m, value in zip(plan.metrics, row[n:], strict=True):
+        for m, value in zip(plan.metrics, row[n:-1], strict=True):
             if isinstance(value, float) and value.is_integer() and m.op in ("sum", "avg"):
                 value = int(value)
             elif isinstance(value, float):
@@ -109,8 +111,8 @@ def run_aggregate(
     return Aggregated(rows=out, scanned=scanned)
 
 
-def key_lookup(
-    conn: sqlite3.Connection, table: str, column: Columns, fields: list[FieldInfo], keys: list[list[Any]]
+async def key_lookup(
+    db: Db, table: str, column: Columns, fields: list[FieldInfo], keys: list[list[Any]]
 ) -> list[tuple[list[Any], list[str]]] | None:
     """Records whose key fields equal one of ``keys`` (as ``anytable.core.upsert.key_part`` makes
     them), through an index on the first key field. None where SQL would not compare as the
@@ -123,7 +125,7 @@ def key_lookup(
     c = column(first)
     expr = f"lower(trim({c}))" if first.type in TEXT_KEYS else c
     index = f'"ix_{table.strip(chr(34))}_{c.strip(chr(34))}_key"'
-    conn.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({expr})")
+    await db.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({expr})")
     wanted = {tuple(k) for k in keys}
     candidates = sorted({k[0] for k in keys}, key=str)
     cols = ", ".join(column(f) for f in fields)
@@ -132,7 +134,7 @@ def key_lookup(
         part = candidates[i : i + 500]
         marks = ",".join("?" * len(part))
         sql = f"SELECT rid, {cols} FROM {table} WHERE {expr} IN ({marks}) ORDER BY seq"
-        for rid, *values in conn.execute(sql, part):
+        for rid, *values in await db.fetchall(sql, part):
             key = tuple(
                 (v.strip().casefold() if isinstance(v, str) else float(v) if v is not None else None)
                 for v in values
