@@ -156,3 +156,34 @@ async def test_bad_aggregates_are_refused(h: Harness, args: dict[str, Any], must
     message = await h.fails("aggregate_records", table=TABLE, **args)
     for text in must_say:
         assert text.lower() in message.lower(), message
+
+
+async def test_where_the_work_is_done_and_progress_on_long_scans(h: Harness) -> None:
+    await h.call(
+        "create_table",
+        name="many",
+        fields=[{"name": "title", "type": "text"}, {"name": "n", "type": "number"}],
+    )
+    total = 1_200
+    await h.call(
+        "create_records", table="many", records=[{"title": f"t{i % 7}", "n": i} for i in range(total)]
+    )
+    native = h.caps["native"]
+    h.progress.clear()
+    grouped = await h.call(
+        "aggregate_records", table="many", group_by=["title"], metrics=[{"op": "sum", "field": "n"}]
+    )
+    assert grouped["server_computed"] is ("aggregate" not in native)
+    assert grouped["scanned"] == total and grouped["total_groups"] == 7
+    assert {g["title"]: g["sum(n)"] for g in grouped["groups"]} == {
+        f"t{k}": sum(i for i in range(total) if i % 7 == k) for k in range(7)
+    }
+    pages = total > h.svc.providers[h.provider].limits.page_size
+    if grouped["server_computed"] and pages:  # a scan over several pages reports progress
+        assert h.progress and h.progress[-1][0] <= total
+    before = len(h.emulator.requests) if h.emulator is not None else 0
+    count = await h.call("aggregate_records", table="many", where={"field": "n", "op": "lt", "value": 1000})
+    assert count["groups"] == [{"count": 1000}] and count["scanned"] == 1000
+    if "count" in native and h.emulator is not None:  # the search answer's total: one request
+        assert len(h.emulator.requests) - before == 1
+    assert count["server_computed"] is not ({"aggregate", "count"} & set(native))

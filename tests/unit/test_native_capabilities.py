@@ -5,7 +5,7 @@ from __future__ import annotations
 from anytable.providers.base import Provider
 from anytable.providers.registry import PROVIDER_MODULES, provider_specs
 
-HOOKS = {"aggregate": "aggregate", "upsert": "find_keys"}
+HOOKS = {"aggregate": "aggregate", "write_where": "write_where", "upsert": "find_keys"}
 
 
 def test_declared_native_operations_match_the_methods() -> None:

@@ -379,6 +379,14 @@ class Writer:
         now = time.monotonic()
         self._dry_runs = {k: t for k, t in self._dry_runs.items() if now - t < DRY_RUN_TTL}
         scan = self.reader.plan(addr, schema, node, set())
+        dry_run_seen = query in self._dry_runs
+        if not dry_run and scan.residual is None:  # the provider may do it all in one statement
+            limit = at_most if at_most is not None else (None if dry_run_seen else GUARD)
+            native = await addr.provider.write_where(addr.base, schema, scan.compiled.native, values, limit)
+            if native is not None:
+                self._guard(tool, native, at_most, dry_run_seen)
+                self._dry_runs.pop(query, None)
+                return {PAST[verb]: native, "matched": native}
         if scan.fields == []:
             scan.fields = [schema.fields[0].name]
         ids: list[str] = []
@@ -399,7 +407,7 @@ class Writer:
                 found = await self.reader.fetch(addr, schema, ids[:SAMPLE])
                 sample = [render(schema, found[i], None, self.tz) for i in ids[:SAMPLE] if i in found]
             return {PAST[verb]: 0, "matched": matched, "sample": sample}
-        self._guard(tool, matched, at_most, query in self._dry_runs)
+        self._guard(tool, matched, at_most, dry_run_seen)
         again = (
             f"Fix the cause, then call {tool} again with the same where: the records already {PAST[verb]} "
             + ("are gone." if verb == "delete" else "get the same values again.")

@@ -36,7 +36,7 @@ class Capabilities(BaseModel):
     native_sort: bool = False  # False: sorting reads every match and sorts in the server
     record_ids_on_create: bool = True
     bases: bool = True  # False: the credentials name the only database (GPTBots)
-    # Agent tools that run natively here (aggregate, count, update_where, delete_where, upsert);
+    # Agent tools that run natively here (aggregate, count, write_where, upsert);
     # the rest read pages and compute in the server. The methods of the same names must agree.
     native: list[str] = []
 
@@ -196,6 +196,19 @@ class Provider(ABC):
         self, base: str, table: TableSchema, native_filter: Any, plan: Plan, tz: tzinfo
     ) -> Aggregated | None:
         """``plan`` over the records matching ``native_filter`` (an exact filter), in one request."""
+        return None
+
+    async def write_where(
+        self,
+        base: str,
+        table: TableSchema,
+        native_filter: Any,
+        values: dict[str, Any] | None,
+        at_most: int | None,
+    ) -> int | None:
+        """Update every record matching ``native_filter`` (an exact filter) with ``values``, or delete
+        them (``values`` None), all or nothing; how many matched. When more than ``at_most`` match,
+        nothing is written."""
         return None
 
     async def find_keys(

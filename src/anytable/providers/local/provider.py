@@ -60,7 +60,9 @@ class LocalProvider(Provider):
     id = "local"
     title = "local"
     open_world = False
-    capabilities = Capabilities(field_types=LOCAL_TYPES, native_sort=True, native=["aggregate", "upsert"])
+    capabilities = Capabilities(
+        field_types=LOCAL_TYPES, native_sort=True, native=["aggregate", "write_where", "upsert"]
+    )
     limits = Limits(
         page_size=500,
         create_batch=1_000_000,
@@ -189,6 +191,36 @@ class LocalProvider(Provider):
             return await run_aggregate(
                 db, self.dialect, plan, records_table(table.id), field_column, where, tz
             )
+
+    async def write_where(
+        self,
+        base: str,
+        table: TableSchema,
+        native_filter: Any,
+        values: dict[str, Any] | None,
+        at_most: int | None,
+    ) -> int | None:
+        where_sql, where_params = native_filter or ("TRUE", [])
+        name = records_table(table.id)
+        async with self.backend.transaction(write=True) as db:
+            await catalog.table_row(db, base, table.id)
+            row = await db.fetchone(f"SELECT COUNT(*) FROM {name} WHERE {where_sql}", where_params)
+            matched = int(row[0]) if row else 0
+            if matched == 0 or (at_most is not None and matched > at_most):
+                return matched
+            if values is None:
+                await db.execute(f"DELETE FROM {name} WHERE {where_sql}", where_params)
+                return matched
+            await records.check_links(db, table, [values])
+            by_name = table.field_by_name()
+            names = sorted(values)
+            sets = ", ".join(f"{field_column(by_name[n])} = ?" for n in names)
+            params = [self.dialect.writer(by_name[n])(values[n]) for n in names]
+            await db.execute(
+                f"UPDATE {name} SET {sets}, modified_ms = ? WHERE {where_sql}",
+                [*params, int(time.time() * 1000), *where_params],
+            )
+        return matched
 
     async def find_keys(
         self, base: str, table: TableSchema, fields: list[FieldInfo], keys: list[list[Any]]
