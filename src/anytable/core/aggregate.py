@@ -9,7 +9,7 @@ and renders the groups the same way for both.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
 from typing import Any
@@ -152,9 +152,13 @@ def finish(plan: Plan, rows: list[dict[str, Any]], tz: tzinfo) -> tuple[list[dic
     for name, desc in reversed(keys):
         present = [r for r in rows if r.get(name) is not None]
         empty = [r for r in rows if r.get(name) is None]
-        present.sort(key=lambda r, n=name: _order(r[n]), reverse=desc)
+        present.sort(key=_by(name), reverse=desc)
         rows = present + empty
     return rows[: plan.limit], len(rows)
+
+
+def _by(name: str) -> Callable[[dict[str, Any]], tuple[int, Any]]:
+    return lambda row: _order(row[name])
 
 
 def _order(value: Any) -> tuple[int, Any]:

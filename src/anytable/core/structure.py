@@ -209,10 +209,10 @@ class Structure:
 def _check_name(name: Any, what: str) -> str:
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"{what} must be a non-empty string.")
-    name = name.strip()
-    if len(name) > MAX_NAME:
-        raise InputError(f"{what} {name[:30]!r}... is {len(name)} characters; use at most {MAX_NAME}.")
-    return name
+    clean: str = name.strip()
+    if len(clean) > MAX_NAME:
+        raise InputError(f"{what} {clean[:30]!r}... is {len(clean)} characters; use at most {MAX_NAME}.")
+    return clean
 
 
 def _check_options(options: Any, ftype: FieldType, where: str) -> list[str] | None:

@@ -372,8 +372,9 @@ class Writer:
                 except InputError as exc:
                     raise InputError(f"set: {exc.message}") from None
 
-            schema, values = await self._coerced(addr, schema, check)
-            addr.provider.check_rows(schema, [values], update=True)
+            schema, checked = await self._coerced(addr, schema, check)
+            addr.provider.check_rows(schema, [checked], update=True)
+            values = checked
             node = self._where(schema, where, tool)
         query = fingerprint(addr.provider.id, addr.base, schema.id, verb, where, set_)
         now = time.monotonic()
