@@ -94,6 +94,7 @@ async def test_grouping_by_each_field_type(h: Harness) -> None:
         out = await h.call("aggregate_records", table=TABLE, group_by=["tags"])
         expected = Counter(t for r in ROWS for t in (r.get("tags") or [None]))
         assert as_map(out["groups"], "tags") == dict(expected)
+        assert out["scanned"] == len(ROWS)  # each record once, however many groups it is in
     if h.supports_type("checkbox"):
         out = await h.call("aggregate_records", table=TABLE, group_by=["done"])
         assert as_map(out["groups"], "done") == dict(Counter(bool(r.get("done")) for r in ROWS))
@@ -111,6 +112,7 @@ async def test_dates_group_by_period_in_the_timezone(h: Harness, by: str) -> Non
     out = await h.call("aggregate_records", table=TABLE, group_by=[{"field": "due", "by": by}])
     expected = Counter(period(local_day(r["due"]), by) if r.get("due") else None for r in ROWS)
     assert as_map(out["groups"], "due") == dict(expected)
+    assert out["server_computed"] is ("aggregate" not in h.caps["native"])
     days = [g["due"] for g in out["groups"] if g["due"] is not None]
     assert days == sorted(days)
 

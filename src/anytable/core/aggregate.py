@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta, tzinfo
+from datetime import tzinfo
 from typing import Any
 
 from anytable.core.catalog import Catalog
@@ -19,27 +19,13 @@ from anytable.core.progress import Progress
 from anytable.core.reading import Reader
 from anytable.errors import InputError
 from anytable.providers.base import Record
-from anytable.schemas.aggregate import LIST_TYPES, GroupBy, Metric, Plan, parse_plan
+from anytable.schemas.aggregate import LIST_TYPES, GroupBy, Metric, Plan, parse_plan, period_start
 from anytable.schemas.fields import DATE_TYPES, FieldType
 from anytable.schemas.filters import parse_where
-from anytable.schemas.values import from_epoch_ms, is_empty, render_date
+from anytable.schemas.values import is_empty, render_date
 
 
 # --------------------------------------------------------------------------------- in the server
-def period_start(ms: float, by: str, tz: tzinfo) -> str:
-    """The first day of the period holding ``ms`` in ``tz`` (weeks start on Monday)."""
-    d = from_epoch_ms(ms, tz).date()
-    if by == "week":
-        d -= timedelta(days=d.weekday())
-    elif by == "month":
-        d = d.replace(day=1)
-    elif by == "quarter":
-        d = date(d.year, (d.month - 1) // 3 * 3 + 1, 1)
-    elif by == "year":
-        d = date(d.year, 1, 1)
-    return d.isoformat()
-
-
 def _group_values(g: GroupBy, value: Any, tz: tzinfo) -> list[Any]:
     """The group values of one record's value (several for list fields; [None] when empty)."""
     t = g.field.type

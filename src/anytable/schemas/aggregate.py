@@ -7,11 +7,12 @@ in the server and a provider with a native aggregate (SQL on local) answers the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from anytable.errors import InputError
 from anytable.schemas.fields import DATE_TYPES, USER_TYPES, FieldInfo, FieldType, TableSchema
-from anytable.schemas.values import short
+from anytable.schemas.values import from_epoch_ms, short
 
 OPS = ("count", "count_distinct", "sum", "avg", "min", "max")
 PERIODS = ("day", "week", "month", "quarter", "year")
@@ -162,3 +163,17 @@ def _field(schema: TableSchema, key: Any, what: str) -> FieldInfo:
         names = ", ".join(repr(f.name) for f in schema.fields[:40])
         raise InputError(f"{what}: no field {short(key)} in table {schema.name!r}; fields are {names}.")
     return found
+
+
+def period_start(ms: float, by: str, tz: tzinfo) -> str:
+    """The first day of the period holding ``ms`` in ``tz`` (weeks start on Monday)."""
+    d = from_epoch_ms(ms, tz).date()
+    if by == "week":
+        d -= timedelta(days=d.weekday())
+    elif by == "month":
+        d = d.replace(day=1)
+    elif by == "quarter":
+        d = date(d.year, (d.month - 1) // 3 * 3 + 1, 1)
+    elif by == "year":
+        d = date(d.year, 1, 1)
+    return d.isoformat()

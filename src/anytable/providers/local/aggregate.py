@@ -2,9 +2,9 @@
 
 Plain SQL over the storage layout of ``catalog.py`` (a column per field, lists as JSON text, NULL
 for empty), through the backend seam (``Db``, ``Dialect``): GROUP BY with a list field expanded
-through the dialect's ``json_each``; keys looked up through an expression index. Grouping a date by
-period (the timezone's calendar) and what SQL here does not express answer None: the engine then
-reads pages and computes in the server.
+through the dialect's ``json_each``, dates by the dialect's ``period`` (the zone's calendar); keys
+looked up through an expression index. What SQL here does not express answers None: the engine
+then reads pages and computes in the server.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from anytable.providers.base import Aggregated
 from anytable.providers.local.backend import Db, Dialect
@@ -25,11 +26,12 @@ NUMBER_KEYS = frozenset({FieldType.number, FieldType.auto_number})
 
 
 def aggregate_sql(
-    plan: Plan, table: str, column: Columns, where: tuple[str, list[Any]], dialect: Dialect
+    plan: Plan, table: str, column: Columns, where: tuple[str, list[Any]], dialect: Dialect, tz: tzinfo
 ) -> tuple[str, list[Any]] | None:
     """The GROUP BY statement of ``plan`` (None: SQL here does not express it)."""
     joins: list[str] = []
     groups: list[str] = []
+    params: list[Any] = []
     for g in plan.group_by:
         c = f"t.{column(g.field)}"
         t = g.field.type
@@ -41,7 +43,9 @@ def aggregate_sql(
         elif t is FieldType.checkbox:
             expr = f"COALESCE({c}, 0)"
         elif t in DATE_TYPES and g.by:
-            return None
+            if not isinstance(tz, ZoneInfo):
+                return None  # a bare offset: the server's calendar
+            expr = dialect.period(c, g.by, tz.key, params)
         elif t is FieldType.url:
             expr = dialect.json_get(c, "link")
         else:
@@ -63,7 +67,8 @@ def aggregate_sql(
             metrics.append(f"COALESCE(SUM({c}), 0)")
         else:
             metrics.append(f"{m.op.upper()}({c})")
-    where_sql, params = where
+    where_sql, where_params = where
+    params += where_params
     select = ", ".join([*groups, *metrics, "COUNT(*)"])
     sql = f"SELECT {select} FROM {table} AS t {' '.join(joins)} WHERE {where_sql}"
     if groups:
@@ -80,7 +85,7 @@ async def run_aggregate(
     where: tuple[str, list[Any]],
     tz: tzinfo,
 ) -> Aggregated | None:
-    built = aggregate_sql(plan, table, column, where, dialect)
+    built = aggregate_sql(plan, table, column, where, dialect, tz)
     if built is None:
         return None
     sql, params = built
@@ -98,7 +103,7 @@ async def run_aggregate(
         for g, value in zip(plan.group_by, row[:n], strict=True):
             if g.field.type is FieldType.checkbox:
                 value = bool(value)
-            elif g.field.type in DATE_TYPES and value is not None:
+            elif g.field.type in DATE_TYPES and not g.by and value is not None:
                 value = render_date(value, tz)
             item[g.field.name] = value
         for m, value in zip(plan.metrics, row[n:-1], strict=True):
