@@ -187,7 +187,7 @@ class LocalProvider(Provider):
     ) -> Aggregated | None:
         async with self.backend.transaction() as db:
             await catalog.table_row(db, base, table.id)
-            where = native_filter or ("TRUE", [])
+            where: tuple[str, list[Any]] = native_filter or ("TRUE", [])
             return await run_aggregate(
                 db, self.dialect, plan, records_table(table.id), field_column, where, tz
             )
