@@ -3,8 +3,10 @@ state afterwards exactly as expected, bad input changing nothing, faults injecte
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import httpx
 import pytest
 
 from anytable.core import writing
@@ -184,3 +186,47 @@ async def test_faults_during_a_write_by_filter_and_an_upsert(h: Harness) -> None
     expected.update({1000 + i: f"job {i}" for i in range(20, 40, 4)})
     expected.update({2000 + i: f"new {i}" for i in range(5)})
     assert await state(h) == expected
+
+
+UPDATE_REQUESTS = {
+    "dingtalk": r"PUT .*/records$",
+    "feishu": r"POST .*/records/batch_update$",
+    "gptbots": r"POST /v2/database/update/record$",
+}
+
+
+async def test_a_write_by_filter_stopped_part_way_says_so_and_finishes_when_called_again(h: Harness) -> None:
+    if h.emulator is None or h.provider not in UPDATE_REQUESTS:
+        pytest.skip("faults are injected in the emulators")
+    emu = h.emulator
+    size = h.svc.providers[h.provider].limits.update_batch
+    n = size + 5  # two batches
+    await numbered(h, n)
+    pattern = re.compile(UPDATE_REQUESTS[h.provider])
+    handle = emu.handle
+    updates = {"n": 0}
+
+    async def second_batch_fails(request: httpx.Request) -> httpx.Response:
+        target = f"{request.method} {request.url.path}"
+        if pattern.search(target):
+            updates["n"] += 1
+            if updates["n"] == 2:  # every try of the second batch fails
+                emu.faults.add("transient", match=pattern.pattern, times=20)
+        return await handle(request)
+
+    emu.handle = second_batch_fails  # type: ignore[method-assign]
+    where = {"field": "n", "op": "gte", "value": 0}
+    message = await h.fails("update_records", table="jobs", where=where, set={"title": "done"})
+    emu.faults.queue.clear()
+    emu.handle = handle  # type: ignore[method-assign]
+    assert f"{size} of the {n} records were updated" in message and "the same where" in message, message
+    titles = await state(h)
+    assert sum(1 for t in titles.values() if t == "done") == size
+    again = await h.call(
+        "update_records",
+        table="jobs",
+        where={"field": "title", "op": "neq", "value": "done"},
+        set={"title": "done"},
+    )
+    assert again["updated"] == 5
+    assert await state(h) == dict.fromkeys(range(n), "done")

@@ -458,7 +458,7 @@ def _partial(
     past = PAST[verb]
     ids = out.ids
     if again is not None:
-        state = f"whether the next {min(batch, total - done)} were is not known, " if unknown else ""
+        state = f"whether the next {min(batch, total - done)} were {past} is not known; " if unknown else ""
         return PartialWriteError(
             f"Stopped part-way: {done} of the {total} records were {past}; {state}the rest were not. "
             f"Cause: {exc}. {again}",
