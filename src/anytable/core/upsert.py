@@ -1,8 +1,10 @@
 """Upsert keys: which fields say two records are the same, and the existing records by key.
 
 Key values compare as the contract says: text whole, ignoring case and outer spaces; numbers
-numerically; anything else by its canonical value. The table's key fields are read once (only
-those fields; a native ``in`` filter where every key field is a number), never once per record.
+numerically; anything else by its canonical value. The table's key fields are read once, only those
+fields, narrowed by a filter the provider can run (``in`` for numbers, ``contains`` for text, which
+ignores case: a superset, checked exactly here), never once per record; local looks keys up in an
+index.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from anytable.core.addressing import Address
 from anytable.core.catalog import Catalog
 from anytable.errors import InputError
-from anytable.schemas.fields import FieldInfo, FieldType, TableSchema
-from anytable.schemas.filters import Cond, Group, Node
+from anytable.schemas.fields import TEXT_TYPES, FieldInfo, FieldType, TableSchema
+from anytable.schemas.filters import parse_where
 from anytable.schemas.values import is_empty
 
 if TYPE_CHECKING:
@@ -23,18 +25,19 @@ if TYPE_CHECKING:
 
 Key = tuple[Any, ...]
 NUMBER_KEYS = frozenset({FieldType.number, FieldType.auto_number})
-MAX_IN = 100  # values of one native in filter
+TEXT_KEYS = TEXT_TYPES | {FieldType.single_select}
+MAX_PREFILTER = 50  # keys of one call narrowed by a filter (more: the key fields of every record)
 
 
 def key_part(field: FieldInfo, value: Any) -> Any:
     if isinstance(value, str):
-        return value.strip().casefold()
+        return value.strip().lower()
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, dict) and field.type is FieldType.url:
-        return str(value.get("link", "")).strip().casefold()
+        return str(value.get("link", "")).strip().lower()
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
@@ -42,6 +45,7 @@ def key_part(field: FieldInfo, value: Any) -> Any:
 class KeyIndex:
     fields: list[FieldInfo]
     keys: list[Key]  # the key of each record of the call, in order
+    given: list[tuple[Any, ...]]  # the key values as given (text stripped), in order
 
     @property
     def names(self) -> set[str]:
@@ -50,16 +54,20 @@ class KeyIndex:
     def of(self, row: dict[str, Any]) -> Key:
         return tuple(key_part(f, row.get(f.name)) for f in self.fields)
 
-    def prefilter(self) -> Node | None:
-        """A native filter narrowing the read to records that may match (numbers only: text keys
-        compare ignoring case, which no provider's ``in`` does)."""
-        if len(self.keys) > MAX_IN or any(f.type not in NUMBER_KEYS for f in self.fields):
+    def prefilter(self) -> dict[str, Any] | None:
+        """A filter (the ``where`` language) narrowing the read to records that may match."""
+        if len(self.keys) > MAX_PREFILTER:
             return None
-        items: list[Node] = []
+        parts: list[dict[str, Any]] = []
         for i, f in enumerate(self.fields):
-            values = sorted({k[i] for k in self.keys})
-            items.append(Cond(f, "in", values, values))
-        return items[0] if len(items) == 1 else Group("and", tuple(items))
+            values = sorted({g[i] for g in self.given}, key=str)
+            if f.type in NUMBER_KEYS:
+                parts.append({"field": f.name, "op": "in", "value": values})
+            elif f.type in TEXT_KEYS:
+                parts.append({"or": [{"field": f.name, "op": "contains", "value": v} for v in values]})
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else {"and": parts}
 
     async def existing(self, reader: Reader, addr: Address, schema: TableSchema) -> dict[Key, list[str]]:
         """Ids of the table's records by key, for the keys of this call."""
@@ -68,7 +76,7 @@ class KeyIndex:
         if native is not None:
             return {tuple(k): ids for k, ids in native}
         found: dict[Key, list[str]] = {}
-        scan = reader.plan(addr, schema, self.prefilter(), self.names)
+        scan = reader.plan(addr, schema, parse_where(self.prefilter(), schema, reader.tz), self.names)
         async for page in reader.scan(addr, schema, scan, None):
             for record in page:
                 key = self.of(record["fields"])
@@ -89,7 +97,7 @@ def parse_key(schema: TableSchema, key: Any, rows: list[dict[str, Any]]) -> KeyI
             raise InputError(f"key: {f.name!r} is an attachment field; pick a text or number field.")
         if f not in fields:
             fields.append(f)
-    index = KeyIndex(fields, [])
+    index = KeyIndex(fields, [], [])
     first: dict[Key, int] = {}
     for i, row in enumerate(rows):
         missing = [f.name for f in fields if is_empty(row.get(f.name))]
@@ -105,4 +113,9 @@ def parse_key(schema: TableSchema, key: Any, rows: list[dict[str, Any]]) -> KeyI
             )
         first[k] = i
         index.keys.append(k)
+        index.given.append(tuple(_given(row.get(f.name)) for f in fields))
     return index
+
+
+def _given(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value

@@ -141,7 +141,7 @@ async def key_lookup(
         sql = f"SELECT rid, {cols} FROM {table} WHERE {expr} IN ({marks}) ORDER BY seq"
         for rid, *values in await db.fetchall(sql, part):
             key = tuple(
-                (v.strip().casefold() if isinstance(v, str) else float(v) if v is not None else None)
+                (v.strip().lower() if isinstance(v, str) else float(v) if v is not None else None)
                 for v in values
             )
             if key in wanted:
