@@ -14,7 +14,6 @@ from anytable.config import Settings
 from anytable.core.addressing import Address, resolve_address
 from anytable.errors import InputError, NotFoundError
 from anytable.providers.base import Provider
-from anytable.providers.registry import ProviderSpec
 from anytable.schemas.fields import FieldInfo, TableInfo, TableSchema
 
 SCHEMA_TTL = 60.0  # seconds a table list or schema is trusted before it is read again
@@ -22,7 +21,7 @@ SCHEMA_TTL = 60.0  # seconds a table list or schema is trusted before it is read
 
 class Catalog:
     def __init__(
-        self, settings: Settings, specs: dict[str, ProviderSpec], providers: dict[str, Provider]
+        self, settings: Settings, specs: dict[str, type[Provider]], providers: dict[str, Provider]
     ) -> None:
         self.settings = settings
         self.specs = specs

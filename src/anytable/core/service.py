@@ -24,7 +24,7 @@ from anytable.core.reading import Reader
 from anytable.core.structure import Structure
 from anytable.core.writing import Writer
 from anytable.providers.base import Provider
-from anytable.providers.registry import ProviderSpec, TransportFactory, build_providers, provider_specs
+from anytable.providers.registry import TransportFactory, build_providers, provider_classes
 from anytable.schemas.fields import TableSchema
 
 __all__ = ["Anytable", "Progress"]
@@ -34,7 +34,7 @@ class Anytable:
     def __init__(self, settings: Settings, transports: TransportFactory | None = None) -> None:
         self.settings = settings
         self.tz = settings.tz()
-        self.specs: dict[str, ProviderSpec] = provider_specs()
+        self.specs: dict[str, type[Provider]] = provider_classes()  # each provider's descriptor
         self.providers: dict[str, Provider] = build_providers(settings, transports)
         self.catalog = Catalog(settings, self.specs, self.providers)
         self.structure = Structure(self.catalog)
@@ -84,16 +84,12 @@ class Anytable:
     def list_providers(self) -> dict[str, Any]:
         out = []
         for pid, spec in self.specs.items():
-            provider = self.providers.get(pid)
-            caps = provider.capabilities if provider else spec.capabilities
             out.append(
                 {
                     "id": pid,
-                    "enabled": provider is not None,
-                    "capabilities": caps.model_dump(),
-                    "credentials": provider.credentials()
-                    if provider
-                    else spec.masked_credentials(self.settings),
+                    "enabled": pid in self.providers,
+                    "capabilities": spec.capabilities.model_dump(),
+                    "credentials": spec.masked_credentials(self.settings),
                 }
             )
         return {"providers": out}

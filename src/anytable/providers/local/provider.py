@@ -9,8 +9,11 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
+import httpx
+
+from anytable.config import Settings
 from anytable.errors import NotFoundError, NotSupportedError
 from anytable.providers.base import (
     Aggregated,
@@ -70,6 +73,14 @@ class LocalProvider(Provider):
         delete_batch=1_000_000,
         get_batch=10_000,
     )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Self:
+        return cls(settings.local_db_path())
+
+    @classmethod
+    def masked_credentials(cls, settings: Settings) -> dict[str, str]:
+        return {"ANYTABLE_LOCAL_PATH": str(settings.local_db_path())}
 
     def __init__(self, store: Path | Backend) -> None:
         self.backend = store if isinstance(store, Backend) else SqliteBackend(store)
