@@ -4,8 +4,8 @@
 - ``Structure`` (structure.py): tables, fields and views;
 - ``Reader`` (reading.py): query_records, get_records, scans of every match;
 - ``Aggregator`` (aggregate.py): aggregate_records;
-- ``Writer`` (writing.py): create/update/delete by id, by ``where``, upserts, all through one
-  batch loop.
+- ``Writer`` (writing.py, upsert.py): create/update/delete by id, by ``where``, upserts, all
+  through the one batch loop (batches.py).
 
 Tools call the methods of ``Anytable`` (each delegates to one service) and get plain JSON-ready
 dicts back; every provider difference stays behind ``Provider``.

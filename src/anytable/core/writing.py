@@ -1,48 +1,34 @@
-"""Writing records, the same for every provider, through one batch loop.
+"""Writing records, the same for every provider: create, update and delete by id, by ``where``
+(with dry runs and guards), and upserts by key.
 
-Every value is checked against the schema before anything is sent. ``Writer.batches`` is the one
-loop every write goes through (create, update, delete by id, by ``where``, upserts): batches
-within the provider's limits, one at a time under the table's write lock where the provider asks
-for one, progress after each, and a failure part-way that says exactly what was stored.
+Every value is checked against the schema before anything is read or sent; then every write goes
+through the one batch loop (``anytable.core.batches``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any, TypeVar
 
-import anyio
-
 from anytable.core.addressing import Address
+from anytable.core.batches import PAST, BatchLoop, Outcome
 from anytable.core.catalog import Catalog
 from anytable.core.cursor import fingerprint
 from anytable.core.progress import Progress
 from anytable.core.reading import Reader, check_ids, render
 from anytable.core.upsert import KeyIndex, parse_key
-from anytable.errors import AnytableError, InputError, PartialWriteError, ProviderError
+from anytable.errors import InputError
 from anytable.providers.base import CreateResult, Record
-from anytable.providers.batching import chunked
 from anytable.schemas.fields import TableSchema
 from anytable.schemas.filters import Node, parse_where
 from anytable.schemas.values import record_coercer, short
 
 T = TypeVar("T")
-MAX_IDS_IN_MESSAGE = 20
 GUARD = 10_000  # a where matching more than this needs a dry run first, or max
 DRY_RUN_TTL = 900.0
 SAMPLE = 5
-PAST = {"create": "created", "update": "updated", "delete": "deleted"}
-
-
-class Outcome:
-    """What a run of batches did: how many items went through, and for creates their ids."""
-
-    def __init__(self) -> None:
-        self.done = 0
-        self.ids: list[str | None] = []
-        self.failed: list[dict[str, Any]] = []
 
 
 class Writer:
@@ -50,54 +36,8 @@ class Writer:
         self.catalog = catalog
         self.reader = reader
         self.tz = tz
-        self._locks: dict[tuple[str, str, str], anyio.Lock] = {}
         self._dry_runs: dict[str, float] = {}
-
-    # ------------------------------------------------------------------------- the one loop
-    async def batches(
-        self,
-        addr: Address,
-        schema: TableSchema,
-        verb: str,
-        items: Sequence[T],
-        send: Callable[[list[T]], Awaitable[CreateResult | None]],
-        progress: Progress,
-        *,
-        size: int,
-        nbytes: int | None = None,
-        again: str | None = None,
-    ) -> Outcome:
-        """Send ``items`` in batches. ``again`` (writes by filter and upserts) tells the caller how to
-        finish after a failure part-way; without it the message names the input records."""
-        out = Outcome()
-        total = len(items)
-        lock = self._lock(addr, schema.id)
-        for chunk in chunked(items, size, nbytes):
-            try:
-                if lock is None:
-                    result = await send(chunk)
-                else:
-                    async with lock:
-                        result = await send(chunk)
-            except AnytableError as exc:
-                raise _partial(verb, exc, out, total, len(chunk), again) from None
-            if result is not None:
-                for j, rid in enumerate(result.ids):
-                    if j in result.failed:
-                        out.failed.append({"index": out.done + j, "error": result.failed[j]})
-                        out.ids.append(None)
-                    else:
-                        out.ids.append(rid)
-            out.done += len(chunk)
-            if progress is not None and total > len(chunk):
-                await progress(out.done, total, f"{PAST[verb]} {out.done - len(out.failed)} of {total}")
-        return out
-
-    def _lock(self, addr: Address, table_id: str) -> anyio.Lock | None:
-        """The per-table write lock of providers that take one write at a time per table."""
-        if not addr.provider.limits.serialize_writes:
-            return None
-        return self._locks.setdefault((addr.provider.id, addr.base, table_id), anyio.Lock())
+        self.batches = BatchLoop().run
 
     # ------------------------------------------------------------------------- checking input
     async def _coerced(
@@ -444,46 +384,3 @@ class Writer:
                 f"{tool}: {matched} records match where (more than {GUARD:,}); nothing was changed. Call it with "
                 f"dry_run: true first, or pass max: {matched} to confirm."
             )
-
-
-def _partial(
-    verb: str, exc: AnytableError, out: Outcome, total: int, batch: int, again: str | None
-) -> AnytableError:
-    # A batch whose outcome is unknown (its answer was lost and could not be checked) is neither
-    # done nor not done: saying "were not" would invite sending it twice.
-    done = out.done
-    unknown = isinstance(exc, ProviderError) and exc.kind == "unknown_outcome" and batch > 0
-    if done == 0 and (not unknown or batch >= total):
-        return exc
-    past = PAST[verb]
-    ids = out.ids
-    if again is not None:
-        state = f"whether the next {min(batch, total - done)} were {past} is not known; " if unknown else ""
-        return PartialWriteError(
-            f"Stopped part-way: {done} of the {total} records were {past}; {state}the rest were not. "
-            f"Cause: {exc}. {again}",
-            done=done,
-            ids=ids,
-        )
-    present = [i for i in ids if i]
-    shown = present[:MAX_IDS_IN_MESSAGE]
-    more = f" and {len(present) - len(shown)} more" if len(present) > len(shown) else ""
-    id_text = f" (ids {', '.join(shown)}{more})" if shown and verb == "create" else ""
-    if unknown:
-        last = min(done + batch, total) - 1
-        message = (
-            "Stopped part-way: "
-            + (f"records 0-{done - 1} of the {total} given were {past}{id_text}; " if done else "")
-            + f"whether records {done}-{last} were {past} is not known"
-            + (f"; records {last + 1}-{total - 1} were not" if last + 1 < total else "")
-            + f". Cause: {exc}. Check with query_records which of records {done}-{last} were {past}, then "
-            f"call {verb}_records again with only the records that were not."
-        )
-        return PartialWriteError(message, done=done, ids=ids)
-    failed = out.failed
-    message = (
-        f"Stopped part-way: records 0-{done - 1} of the {total} given were {past}{id_text}"
-        f"{f', {len(failed)} of them refused' if failed else ''}; records {done}-{total - 1} were not. "
-        f"Cause: {exc}. Fix the cause, then call {verb}_records again with only records {done}-{total - 1}."
-    )
-    return PartialWriteError(message, done=done, ids=ids)
