@@ -16,7 +16,7 @@ ADDRESSING = ("provider", "base", "table")
 
 
 def compact_input(schema: dict[str, Any]) -> dict[str, Any]:
-    out = _compact(schema, nullable=False)
+    out: dict[str, Any] = _compact(schema, nullable=False)
     for name in ADDRESSING:
         prop = out.get("properties", {}).get(name)
         if isinstance(prop, dict):
