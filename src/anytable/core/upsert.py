@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from anytable.core.addressing import Address
 from anytable.core.catalog import Catalog
+from anytable.core.reading import Reader
 from anytable.errors import InputError
 from anytable.schemas.fields import TEXT_TYPES, FieldInfo, FieldType, TableSchema
 from anytable.schemas.filters import parse_where
 from anytable.schemas.values import is_empty
-
-if TYPE_CHECKING:
-    from anytable.core.reading import Reader
 
 Key = tuple[Any, ...]
 NUMBER_KEYS = frozenset({FieldType.number, FieldType.auto_number})
