@@ -48,7 +48,7 @@ async def test_totals_without_groups(h: Harness) -> None:
             {"op": "avg", "field": "score"},
             {"op": "min", "field": "score"},
             {"op": "max", "field": "score", "as": "top"},
-            {"op": "count", "field": "name"},
+            {"op": "count", "field": "name", "as": "named"},
             {"op": "count_distinct", "field": "name"},
         ],
     )
@@ -57,7 +57,7 @@ async def test_totals_without_groups(h: Harness) -> None:
     assert row["sum(score)"] == pytest.approx(sum(scores))
     assert row["avg(score)"] == pytest.approx(sum(scores) / len(scores))
     assert row["min(score)"] == min(scores) and row["top"] == max(scores)
-    assert row["count(name)"] == sum(1 for r in ROWS if r.get("name"))
+    assert row["named"] == sum(1 for r in ROWS if r.get("name"))  # count of a field: records with a value
     assert row["count_distinct(name)"] == len({r["name"] for r in ROWS if r.get("name")})
     plain = await h.call("aggregate_records", table=TABLE)
     assert plain["groups"] == [{"count": len(ROWS)}]
@@ -149,6 +149,7 @@ async def test_sort_limit_and_two_group_fields(h: Harness) -> None:
         ({"metrics": [{"op": "median", "field": "score"}]}, ["median", "count_distinct"]),
         ({"group_by": ["name"], "metrics": [{"op": "count", "as": "name"}]}, ["'name'", "label"]),
         ({"sort": [{"field": "missing"}]}, ["sort[0]", "count"]),
+        ({"metrics": [{"op": "count"}, {"op": "count", "field": "name"}]}, ["'count'", "twice", "as"]),
         ({"group_by": [{"field": "name", "by": "month"}]}, ["date"]),
         ({"limit": 5000}, ["limit"]),
     ],

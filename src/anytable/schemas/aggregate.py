@@ -133,7 +133,8 @@ def _parse_metrics(schema: TableSchema, raw: Any) -> list[Metric]:
             )
         label = item.get("as")
         if label is None:
-            label = op if fld is None else f"{op}({fld.name})"
+            # the contract's defaults: count, count_distinct(F), sum(F), avg(F), min(F), max(F)
+            label = op if fld is None or op == "count" else f"{op}({fld.name})"
         elif not isinstance(label, str) or not label.strip():
             raise InputError(f"metrics[{i}]: as must be a non-empty string.")
         out.append(Metric(op, fld, label))
