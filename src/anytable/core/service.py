@@ -89,7 +89,10 @@ class Anytable:
                     "id": pid,
                     "enabled": pid in self.providers,
                     "capabilities": spec.capabilities.model_dump(),
-                    "credentials": spec.masked_credentials(self.settings),
+                    "credentials": {
+                        **spec.masked_credentials(self.settings),
+                        **(self.providers[pid].acting_as() if pid in self.providers else {}),
+                    },
                 }
             )
         return {"providers": out}
