@@ -20,7 +20,7 @@ import anyio
 
 from anytable.errors import InputError, NotFoundError, PartialWriteError, ProviderError
 from anytable.providers.batching import chunked
-from anytable.schemas.fields import FieldInfo, TableSchema
+from anytable.schemas.fields import FieldInfo, TableSchema, ViewInfo
 from anytable.schemas.filters import parse_where
 from anytable.schemas.values import short
 
@@ -408,7 +408,7 @@ class FeishuAdmin:
             raise InputError(
                 f"This base has {len(roles)} custom roles, as many as Feishu allows; delete one first."
             )
-        body = (
+        body: dict[str, Any] = (
             rr.role_native(current) if current else {"role_name": name, "table_roles": [], "block_roles": []}
         )
         body["role_name"] = name
@@ -574,16 +574,16 @@ def _question(questions: list[dict[str, Any]], table: TableSchema, key: Any, whe
     raise NotFoundError(f"{where}: the form has no question {short(key)}; its questions are {shown}.")
 
 
-def _views_of(table: TableSchema) -> list[Any]:
+def _views_of(table: TableSchema) -> list[ViewInfo]:
     return list(table.views or [])
 
 
 def _view_id(table: TableSchema, key: str | None) -> str:
     if not key:
         raise InputError("view is required: the view's id or name (describe_table lists them).")
-    for v in _views_of(table):
-        if key in (v.id, v.name):
-            return v.id
+    view = table.find_view(key)
+    if view is not None:
+        return view.id
     names = ", ".join(repr(v.name) for v in _views_of(table)) or "none"
     raise NotFoundError(f"No view {key!r} in table {table.name!r}; views are {names}.")
 

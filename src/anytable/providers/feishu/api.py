@@ -154,7 +154,7 @@ class FeishuApi:
         label = table_id
         if table_id is not None and (app, table_id) in self.table_names:
             label = f"{self.table_names[(app, table_id)]} ({table_id})"
-        return Where(base=app, table=label, user_id_type=self.user_id_type, **more)  # type: ignore[arg-type]
+        return Where(base=app, table=label, user_id_type=self.user_id_type, **more)
 
     def lock(self, app: str, table: str) -> anyio.Lock:
         """The lock every write to one table holds (Feishu takes one write at a time per table)."""
