@@ -155,8 +155,8 @@ mixins with the ids, routing and dispatch. A new feature goes in a new module wh
 ``FeishuEmulator``'s bases (its routes registered in ``emulator``).
 """
 
-from .emulator import FeishuEmulator
+from .emulator import Ctx, FeishuEmulator, RouteSpec
 from .errors import FeishuError
 from .state import DEFAULT_RATE_LIMITS
 
-__all__ = ["DEFAULT_RATE_LIMITS", "FeishuEmulator", "FeishuError"]
+__all__ = ["DEFAULT_RATE_LIMITS", "Ctx", "FeishuEmulator", "FeishuError", "RouteSpec"]
