@@ -505,15 +505,9 @@ class FeishuAdmin:
             )
         done = 0
         try:
-            if len(todo) == 1:
-                single = self.admin.add_member if add else self.admin.remove_member
-                await single(self.app, role_id, todo[0])
-                done = 1
-            else:
-                batch = self.admin.add_members if add else self.admin.remove_members
-                for part in chunked(todo, MEMBER_BATCH):
-                    await batch(self.app, role_id, part)
-                    done += len(part)
+            for part in chunked(todo, MEMBER_BATCH):
+                await self.admin.change_members(self.app, role_id, part, add=add, batch=len(todo) > 1)
+                done += len(part)
         except ProviderError as exc:
             if not done:
                 raise

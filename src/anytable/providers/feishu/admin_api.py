@@ -262,74 +262,37 @@ class FeishuAdminApi:
             m async for m in self.api.pages(path, api="members.list", where=self.api.where(app, role=role_id))
         ]
 
-    async def _members_reconcile(
-        self, app: str, role_id: str, members: list[dict[str, str]], present: bool
-    ) -> Any:
-        items = await self.list_members(app, role_id)
-        done = all(is_member(m, items) == present for m in members)
-        return {} if done else NOT_APPLIED
-
-    async def add_member(self, app: str, role_id: str, member: dict[str, str]) -> dict[str, Any]:
-        """A.48: one member ``{"type": <member id type>, "id": ...}``."""
+    async def change_members(
+        self, app: str, role_id: str, members: list[dict[str, str]], *, add: bool, batch: bool
+    ) -> dict[str, Any]:
+        """Add (A.48 one member, A.46 a batch) or remove (A.49, A.45) members ``{"type", "id"}``;
+        a batch holds at most ``MEMBER_BATCH``. A lost answer is settled by listing the members."""
 
         async def reconcile() -> Any:
-            return await self._members_reconcile(app, role_id, [member], True)
+            items = await self.list_members(app, role_id)
+            done = all(is_member(m, items) == add for m in members)
+            return {} if done else NOT_APPLIED
 
+        path = f"/apps/{app}/roles/{role_id}/members"
+        params: dict[str, str] | None = None
+        body: dict[str, Any] | None = None
+        if batch:
+            verb = "batch_create" if add else "batch_delete"
+            method, path, api, body = "POST", f"{path}/{verb}", f"members.{verb}", {"member_list": members}
+        else:
+            member = members[0]
+            params = {"member_id_type": member["type"]}
+            if add:
+                method, api, body = "POST", "members.create", {"member_id": member["id"]}
+            else:
+                method, path, api = "DELETE", f"{path}/{quote(member['id'], safe='')}", "members.delete"
         return await self.api.call(
-            "POST",
-            f"/apps/{app}/roles/{role_id}/members",
-            api="members.create",
+            method,
+            path,
+            api=api,
             where=self.api.where(app, role=role_id),
-            params={"member_id_type": member["type"]},
-            json={"member_id": member["id"]},
-            idempotent=False,
-            reconcile=reconcile,
-        )
-
-    async def add_members(self, app: str, role_id: str, members: list[dict[str, str]]) -> dict[str, Any]:
-        """A.46: at most ``MEMBER_BATCH`` members ``[{"type", "id"}]``."""
-
-        async def reconcile() -> Any:
-            return await self._members_reconcile(app, role_id, members, True)
-
-        return await self.api.call(
-            "POST",
-            f"/apps/{app}/roles/{role_id}/members/batch_create",
-            api="members.batch_create",
-            where=self.api.where(app, role=role_id),
-            json={"member_list": members},
-            idempotent=False,
-            reconcile=reconcile,
-        )
-
-    async def remove_member(self, app: str, role_id: str, member: dict[str, str]) -> dict[str, Any]:
-        """A.49."""
-
-        async def reconcile() -> Any:
-            return await self._members_reconcile(app, role_id, [member], False)
-
-        return await self.api.call(
-            "DELETE",
-            f"/apps/{app}/roles/{role_id}/members/{quote(member['id'], safe='')}",
-            api="members.delete",
-            where=self.api.where(app, role=role_id),
-            params={"member_id_type": member["type"]},
-            idempotent=False,
-            reconcile=reconcile,
-        )
-
-    async def remove_members(self, app: str, role_id: str, members: list[dict[str, str]]) -> dict[str, Any]:
-        """A.45: at most ``MEMBER_BATCH`` members."""
-
-        async def reconcile() -> Any:
-            return await self._members_reconcile(app, role_id, members, False)
-
-        return await self.api.call(
-            "POST",
-            f"/apps/{app}/roles/{role_id}/members/batch_delete",
-            api="members.batch_delete",
-            where=self.api.where(app, role=role_id),
-            json={"member_list": members},
+            params=params,
+            json=body,
             idempotent=False,
             reconcile=reconcile,
         )
