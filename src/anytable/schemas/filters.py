@@ -124,7 +124,7 @@ def _parse_node(raw: Any, table: TableSchema, tz: tzinfo, depth: int, path: str,
                 _parse_node(item, table, tz, depth + 1, f"{path}.{kind}[{i}]", counter)
                 for i, item in enumerate(items)
             )
-            return nodes[0] if len(nodes) == 1 else Group(kind, nodes)  # type: ignore[arg-type]
+            return nodes[0] if len(nodes) == 1 else Group(kind, nodes)
     if "field" not in keys or "op" not in keys:
         raise InputError(
             f'{path} must have "field" and "op" (and "value"), or be an "and"/"or" group; got keys '

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 
+from anytable.errors import InputError
 from anytable.schemas.filters import SORT_SCHEMA, WHERE_SCHEMA
 
 ProviderArg = str | None  # list_providers says which; needed only when several are enabled
@@ -68,3 +69,16 @@ RecordsArg = Annotated[
 UpdatesArg = Annotated[  # [{"id", "fields"}], as the tool description says
     list[dict[str, Any]] | None, WithJsonSchema({"type": "array", "items": {"type": "object"}, "minItems": 1})
 ]
+
+
+MAX_NAME = 100  # characters of a table, field, view or role name
+
+
+def check_name(value: Any, what: str) -> str:
+    """A name argument, stripped: a non-empty string of at most ``MAX_NAME`` characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{what} must be a non-empty string.")
+    name = value.strip()
+    if len(name) > MAX_NAME:
+        raise InputError(f"{what} {name[:30]!r}... is {len(name)} characters; use at most {MAX_NAME}.")
+    return name
