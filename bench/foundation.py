@@ -165,8 +165,10 @@ async def local_scale(
     settings: Settings | None = None,
     label: str = "local",
     insert_bound: float = 50_000,
+    aggregate_bound: float = 150.0,
 ) -> None:
-    """Bulk insert and a filtered, sorted first page over ``total`` records (SQLite unless ``settings``)."""
+    """Bulk insert, a filtered sorted first page and a grouped aggregate over ``total`` records
+    (SQLite unless ``settings``)."""
     settings = settings or Settings(local_path=str(tmp / "scale.sqlite"), timezone="Asia/Shanghai")
     _, svc = build_server(settings)
     fields = [
@@ -230,6 +232,29 @@ async def local_scale(
         statistics.median(times) * 1000,
         "ms",
         50.0,
+        records=total,
+    )
+
+    not_done = {"field": "done", "op": "eq", "value": False}
+    expected = sum(1 for r in rows if not r["done"])
+    times = []
+    for _ in range(15):
+        t0 = time.perf_counter()
+        out = await svc.aggregate_records(
+            "local",
+            None,
+            "big",
+            where=not_done,
+            group_by=["status"],
+            metrics=[{"op": "count"}, {"op": "avg", "field": "score"}],
+        )
+        times.append(time.perf_counter() - t0)
+        assert sum(g["count"] for g in out["groups"]) == expected and not out["server_computed"]
+    report(
+        f"{label} grouped aggregate with a filter (count and avg by status)",
+        statistics.median(times) * 1000,
+        "ms",
+        aggregate_bound,
         records=total,
     )
     await svc.aclose()

@@ -47,22 +47,23 @@ class Catalog:
             raise addr.provider.unsupported(tool)
 
     # ----------------------------------------------------------------------------- tables
-    async def tables(self, addr: Address, *, fresh: bool = False) -> list[TableInfo]:
+    async def tables(self, addr: Address, *, fresh: bool = False, stamp: Any = None) -> list[TableInfo]:
         key = (addr.provider.id, addr.base)
         cached = self._tables.get(key)
-        stamp = await addr.provider.schema_stamp(addr.base)
+        if stamp is None:  # not read yet in this call
+            stamp = await addr.provider.schema_stamp(addr.base)
         if cached and not fresh and time.monotonic() - cached[0] < SCHEMA_TTL and cached[2] == stamp:
             return cached[1]
         tables = await addr.provider.list_tables(addr.base)
         self._tables[key] = (time.monotonic(), tables, stamp)
         return tables
 
-    async def table_info(self, addr: Address) -> TableInfo:
+    async def table_info(self, addr: Address, stamp: Any = None) -> TableInfo:
         if not addr.table:
             raise InputError("table is required: pass the table's id or name (list_tables shows them).")
         tables: list[TableInfo] = []
         for fresh in (False, True):
-            tables = await self.tables(addr, fresh=fresh)
+            tables = await self.tables(addr, fresh=fresh, stamp=stamp)
             for t in tables:
                 if t.id == addr.table:
                     return t
@@ -76,10 +77,10 @@ class Catalog:
         raise NotFoundError(f"No table {addr.table!r} in this base; its tables are: {names}.")
 
     async def schema(self, addr: Address, *, fresh: bool = False) -> TableSchema:
-        info = await self.table_info(addr)
+        stamp = await addr.provider.schema_stamp(addr.base)
+        info = await self.table_info(addr, stamp)
         key = (addr.provider.id, addr.base, info.id)
         cached = self._schemas.get(key)
-        stamp = await addr.provider.schema_stamp(addr.base)
         if cached and not fresh and time.monotonic() - cached[0] < SCHEMA_TTL and cached[2] == stamp:
             return cached[1]
         schema = await addr.provider.get_schema(addr.base, info.id)
