@@ -40,11 +40,6 @@ class ReadOnlyError(AnytableError):
     """A write was attempted while ANYTABLE_READ_ONLY=1."""
 
 
-class StaleSchemaError(AnytableError):
-    """The table's fields changed (another process) after the schema in hand was read: nothing was
-    done; the caller reads the schema again."""
-
-
 class ProviderError(AnytableError):
     """The provider answered with an error (or did not answer).
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from functools import partial
 from typing import Any, ClassVar, Self
 
 import httpx
@@ -326,7 +327,7 @@ class DingTalkProvider(Provider):
         'not found' too)."""
         raws = await gather(
             [
-                lambda rid=rid: self.api.get_record(base, table.id, rid, self._record_call(base, table, rid))
+                partial(self.api.get_record, base, table.id, rid, self._record_call(base, table, rid))
                 for rid in ids
             ],
             GET_CONCURRENCY,
