@@ -10,18 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.e2e.test_transports import INITIALIZE as INIT
 from tests.e2e.test_transports import server_env
-
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
 
 
 def test_unreadable_lines_are_answered_with_json_rpc_errors(tmp_path: Path) -> None:
