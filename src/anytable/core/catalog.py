@@ -121,8 +121,4 @@ class Catalog:
             return None
         if schema.views is None:
             raise InputError(f"{addr.provider.title} tables have no views: leave view out.")
-        for v in schema.views:
-            if view in (v.id, v.name):
-                return v.id
-        names = ", ".join(repr(v.name) for v in schema.views) or "none"
-        raise NotFoundError(f"No view {view!r} in table {schema.name!r}; views are {names}.")
+        return schema.view_id(view)
