@@ -123,6 +123,6 @@ class Catalog:
         """A view's id by id or name (None: no view asked for)."""
         if view is None:
             return None
-        if schema.views is None:
+        if not addr.provider.capabilities.views:
             raise InputError(f"{addr.provider.title} tables have no views: leave view out.")
         return schema.view_id(view)

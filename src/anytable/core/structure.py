@@ -175,10 +175,10 @@ class Structure:
     # ------------------------------------------------------------------------- views
     async def list_views(self, provider: str | None, base: str | None, table: str | None) -> dict[str, Any]:
         addr = self.catalog.address(provider, base, table)
-        schema = await self.catalog.schema(addr, fresh=True)
-        if schema.views is None:
+        if not addr.provider.capabilities.views:
             raise NotSupportedError(f"{addr.provider.title} tables have no views.")
-        return {"views": [v.model_dump(exclude_none=True) for v in schema.views]}
+        schema = await self.catalog.schema(addr, fresh=True)
+        return {"views": [v.model_dump(exclude_none=True) for v in schema.views or []]}
 
     async def create_view(
         self, provider: str | None, base: str | None, table: str | None, name: str, view_type: str
