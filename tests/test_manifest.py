@@ -19,6 +19,8 @@ NOT_IN_BUNDLE = {
     "ANYTABLE_PROVIDER",
     "ANYTABLE_LOG_LEVEL",
     "FEISHU_USER_ID_TYPE",
+    "ANYTABLE_HTTP_TOKEN",  # HTTP serving only; a bundle speaks stdio
+    "ANYTABLE_ALLOWED_HOSTS",
 }
 
 

@@ -34,35 +34,52 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     from anytable.server import build_server
 
+    options = None
+    if args.transport == "http":
+        from anytable.server.http import http_options
+
+        try:
+            options = http_options(settings, args.host, args.port, args.stateless)
+        except AnytableError as exc:
+            sys.stderr.write(f"anytable: {scrub(str(exc))}\n")
+            return 2
     try:
         server, svc = build_server(settings)
     except AnytableError as exc:
         log.error("%s", exc)
         return 2
-    providers = ", ".join(svc.providers)
-    mode = " (read-only)" if settings.read_only else ""
-    if args.transport == "stdio":
-        log.info("anytable %s on stdio; providers: %s%s", __version__, providers, mode)
-        server.run()
-        return 0
-    from mcp.server.transport_security import TransportSecuritySettings
+    about = f"providers: {', '.join(svc.providers)}" + ("; read-only" if settings.read_only else "")
+    try:
+        if options is None:
+            _say(
+                f"anytable {__version__} speaks MCP on stdin/stdout ({about}): an MCP client starts it. "
+                "Ctrl-C stops it."
+            )
+            anyio.run(server.run_stdio)
+        else:
+            from anytable.server.http import allowed_hosts, serve_http
 
-    hosts = [f"{args.host}:{args.port}", f"127.0.0.1:{args.port}", f"localhost:{args.port}"]
-    security = TransportSecuritySettings(
-        enable_dns_rebinding_protection=args.host in ("127.0.0.1", "localhost", "::1"),
-        allowed_hosts=hosts,
-        allowed_origins=[f"http://{h}" for h in hosts],
-    )
-    log.info(
-        "anytable %s on streamable HTTP at http://%s:%d/mcp; providers: %s%s",
-        __version__,
-        args.host,
-        args.port,
-        providers,
-        mode,
-    )
-    server.run(transport="streamable-http", host=args.host, port=args.port, transport_security=security)
+            auth = "bearer token required" if options.token else "no token (loopback only)"
+            mode = "stateless" if options.stateless else "sessions"
+            _say(
+                f"anytable {__version__} serves MCP at http://{options.host}:{options.port}/mcp ({about}; "
+                f"{auth}; {mode}; Host: {', '.join(h for h in allowed_hosts(options) if not h.endswith(':*'))}). "
+                "Ctrl-C stops it."
+            )
+            anyio.run(serve_http, server, options)
+    except KeyboardInterrupt:  # platforms without signal handling in the event loop
+        pass
+    log.debug("stopped")
     return 0
+
+
+def _say(line: str) -> None:
+    """The one start-up line: plain on a terminal, a log line otherwise."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    else:
+        log.info("%s", line)
 
 
 async def _with_client(work: Any) -> Any:
@@ -169,6 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default: loopback only)")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--stateless",
+        action="store_true",
+        help="HTTP: keep no session in the process, so that replicas behind a load balancer can share clients",
+    )
     tools = sub.add_parser("tools", help="print the tool list")
     tools.add_argument("--json", action="store_true", help="the full tools/list answer as JSON")
     call = sub.add_parser("call", help="run one tool in-process and print its result")

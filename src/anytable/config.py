@@ -39,9 +39,11 @@ ENV_VARS: dict[str, str] = {
     "ANYTABLE_TIMEZONE": "timezone",
     "ANYTABLE_PROVIDER": "default_provider",
     "ANYTABLE_LOG_LEVEL": "log_level",
+    "ANYTABLE_HTTP_TOKEN": "http_token",
+    "ANYTABLE_ALLOWED_HOSTS": "allowed_hosts",
 }
 
-SECRET_VARS = ("DINGTALK_APP_SECRET", "FEISHU_APP_SECRET", "GPTBOTS_API_KEY")
+SECRET_VARS = ("DINGTALK_APP_SECRET", "FEISHU_APP_SECRET", "GPTBOTS_API_KEY", "ANYTABLE_HTTP_TOKEN")
 
 
 class Settings(BaseModel):
@@ -69,9 +71,11 @@ class Settings(BaseModel):
     timezone: str | None = None
     default_provider: str | None = None
     log_level: str = "INFO"
+    http_token: str | None = None
+    allowed_hosts: str | None = None  # comma-separated extra Host names for HTTP serving
 
     def model_post_init(self, __context: Any) -> None:
-        SECRETS.add(self.dingtalk_app_secret, self.feishu_app_secret, self.gptbots_api_key)
+        SECRETS.add(self.dingtalk_app_secret, self.feishu_app_secret, self.gptbots_api_key, self.http_token)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

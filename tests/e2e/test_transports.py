@@ -129,7 +129,7 @@ def test_stdout_carries_only_protocol_and_stderr_says_hello(tmp_path: Path) -> N
     assert set(answers) == {1, 2, 3}
     assert {t["name"] for t in answers[2]["result"]["tools"]} == CORE_TOOLS
     assert answers[3]["result"]["structuredContent"] == {"tables": []}
-    assert "anytable 0.1.0 on stdio; providers: local" in stderr
+    assert "anytable 0.1.0 speaks MCP on stdin/stdout (providers: local)" in stderr
 
 
 def free_port() -> int:

@@ -20,10 +20,12 @@ class Registrar:
         self.server = server
         self.svc = svc
         self.names: list[str] = []
+        self.read_only_hidden: list[str] = []  # write tools left out in read-only mode
 
     def add(self, fn: Callable[..., Any], description: str, *, kind: Kind, idempotent: bool = False) -> None:
         """Register ``fn`` as a tool; in read-only mode a write tool is neither listed nor callable."""
         if kind != "read" and self.svc.settings.read_only:
+            self.read_only_hidden.append(fn.__name__)
             return
         annotations = ToolAnnotations(
             read_only_hint=kind == "read",
