@@ -8,14 +8,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import anyio
 
 from anytable import __version__
 from anytable.config import Settings
-from anytable.errors import AnytableError
+from anytable.errors import AnytableError, ConfigError
 from anytable.masking import configure_logging, scrub
 
 log = logging.getLogger("anytable")
@@ -143,6 +145,17 @@ def cmd_call(args: argparse.Namespace) -> int:
     return 0
 
 
+# What a provider needs beyond the variables that enable it (ProviderSpec.required_env).
+ALSO_NEEDS = {
+    "dingtalk": " and DINGTALK_OPERATOR_ID (the unionId the server acts as) or DINGTALK_USER_ID",
+}
+OPTIONAL = {
+    "dingtalk": "DINGTALK_BASE_ID (a default base)",
+    "feishu": "FEISHU_DOMAIN (feishu, lark or a URL), FEISHU_APP_TOKEN (a default base)",
+    "gptbots": "GPTBOTS_ENDPOINT (sg, jp, th or a URL), GPTBOTS_AGENT_ID (needed by list_tables)",
+}
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     configure_logging("WARNING")
     settings = _settings()
@@ -156,26 +169,50 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     print(f"anytable {__version__}; time zone {svc.tz}; read-only: {'yes' if settings.read_only else 'no'}")
     failed = False
 
+    async def check(pid: str) -> str:
+        if pid == "dingtalk" and not (settings.dingtalk_operator_id or settings.dingtalk_user_id):
+            raise ConfigError(
+                "no operator: set DINGTALK_OPERATOR_ID (the unionId the server acts as) or DINGTALK_USER_ID"
+            )
+        if pid == "local" and not settings.local_db_path().exists():
+            return _local_not_yet(settings.local_db_path())
+        with anyio.fail_after(30):
+            return await svc.providers[pid].check()
+
     async def check_all() -> None:
         nonlocal failed
-        for pid, spec in svc.specs.items():
-            provider = svc.providers.get(pid)
-            if provider is None:
-                needs = " and ".join(spec.required_env)
-                print(f"- {pid}: not enabled (set {needs})")
-                continue
-            creds = ", ".join(f"{k}={v}" for k, v in provider.credentials().items())
-            try:
-                with anyio.fail_after(30):
-                    status = await provider.check()
-                print(f"- {pid}: ok: {status}" + (f" [{creds}]" if creds else ""))
-            except Exception as exc:  # doctor reports every failure and goes on
-                failed = True
-                print(f"- {pid}: FAILED: {scrub(str(exc))}" + (f" [{creds}]" if creds else ""))
-        await svc.aclose()
+        try:
+            for pid, spec in svc.specs.items():
+                provider = svc.providers.get(pid)
+                optional = f"; optional: {OPTIONAL[pid]}" if pid in OPTIONAL else ""
+                if provider is None:
+                    needs = ", ".join(spec.required_env) + ALSO_NEEDS.get(pid, "")
+                    print(f"- {pid}: not enabled (to enable, set {needs}{optional})")
+                    continue
+                creds = ", ".join(f"{k}={v}" for k, v in provider.credentials().items())
+                creds = f" [{creds}]" if creds else ""
+                try:
+                    print(f"- {pid}: ok: {await check(pid)}{creds}")
+                except Exception as exc:  # doctor reports every failure and goes on
+                    failed = True
+                    print(f"- {pid}: FAILED: {scrub(str(exc))}{creds}")
+        finally:
+            with anyio.CancelScope(shield=True):
+                await svc.aclose()
 
     anyio.run(check_all)
     return 1 if failed else 0
+
+
+def _local_not_yet(path: Path) -> str:
+    """The local store before its first write: doctor does not create the file."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    writable = os.access(parent, os.W_OK)
+    return f"SQLite file {path} does not exist yet; it is made on the first write" + (
+        "" if writable else f" (but {parent} is not writable: set ANYTABLE_LOCAL_PATH)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,7 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"serve": cmd_serve, "tools": cmd_tools, "call": cmd_call, "doctor": cmd_doctor}
     if args.command is None:
         args = parser.parse_args(["serve", *(argv or [])])
-    return commands[args.command](args)
+    try:
+        return commands[args.command](args)
+    except BrokenPipeError:  # the reader went away (anytable doctor | head -1): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit-time flush does not fail again
+        return 0
 
 
 if __name__ == "__main__":
