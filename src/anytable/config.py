@@ -7,6 +7,7 @@ The file named by ``ANYTABLE_CONFIG`` may hold the same variable names as keys
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import tzinfo
 from pathlib import Path
@@ -42,6 +43,9 @@ ENV_VARS: dict[str, str] = {
     "ANYTABLE_HTTP_TOKEN": "http_token",
     "ANYTABLE_ALLOWED_HOSTS": "allowed_hosts",
 }
+
+# A desktop host may pass a bundle's ``${user_config.x}`` through unfilled when the user left x empty.
+_UNFILLED = re.compile(r"\$\{user_config\.[A-Za-z0-9_]+\}")
 
 SECRET_VARS = ("DINGTALK_APP_SECRET", "FEISHU_APP_SECRET", "GPTBOTS_API_KEY", "ANYTABLE_HTTP_TOKEN")
 
@@ -86,7 +90,7 @@ class Settings(BaseModel):
             values.update(_read_config_file(Path(config_path).expanduser()))
         for var, attr in ENV_VARS.items():
             raw = env.get(var)
-            if raw is not None and raw.strip() != "":
+            if raw is not None and raw.strip() != "" and not _UNFILLED.fullmatch(raw.strip()):
                 values[attr] = raw.strip()
         if "read_only" in values:
             values["read_only"] = str(values["read_only"]).lower() in ("1", "true", "yes", "on")
