@@ -189,7 +189,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                     needs = ", ".join(spec.required_env) + ALSO_NEEDS.get(pid, "")
                     print(f"- {pid}: not enabled (to enable, set {needs}{optional})")
                     continue
-                creds = ", ".join(f"{k}={v}" for k, v in provider.credentials().items())
+                creds = ", ".join(f"{k}={v}" for k, v in spec.masked_credentials(svc.settings).items())
                 creds = f" [{creds}]" if creds else ""
                 try:
                     print(f"- {pid}: ok: {await check(pid)}{creds}")
