@@ -37,6 +37,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from anytable.server import build_server
 
     options = None
+    if args.stateless and args.transport != "http":
+        sys.stderr.write("anytable: --stateless is for --transport http (stdio has one client already).\n")
+        return 2
     if args.transport == "http":
         from anytable.server.http import http_options
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -112,6 +111,8 @@ class AnytableServer(MCPServer[Any]):
                 f"{name} changes data and read-only mode is on (ANYTABLE_READ_ONLY): nothing was changed. "
                 "Turn read-only mode off in the server's configuration to write."
             )
+        import difflib  # only for this rare answer: not on the start-up path
+
         names = [t.name for t in self._tool_manager.list_tools()]
         close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
         hint = f" Did you mean {close[0]}?" if close else ""
