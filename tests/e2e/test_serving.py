@@ -24,20 +24,11 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from tests.e2e.test_transports import INITIALIZE as INIT
 from tests.e2e.test_transports import free_port, server_env
 
 pytestmark = pytest.mark.anyio
 TOKEN = "tok_" + "s3cr3t" * 5
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
 
 
 def start(tmp_path: Path, *args: str, stdin: Any = subprocess.PIPE, **env: str) -> subprocess.Popen[bytes]:

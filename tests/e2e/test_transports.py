@@ -34,6 +34,17 @@ CORE_TOOLS = {
     "delete_records",
 }
 
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+
 
 def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
@@ -82,16 +93,7 @@ async def test_stdio(tmp_path: Path, mode: str) -> None:
 
 def test_stdout_carries_only_protocol_and_stderr_says_hello(tmp_path: Path) -> None:
     requests = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
+        INITIALIZE,
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
         {
