@@ -245,6 +245,17 @@ async def test_two_stateless_replicas_serve_one_session_in_turn(tmp_path: Path, 
                 for _ in range(2):
                     page = await client.call_tool("query_records", {"table": "T"})
                     assert [r["fields"] for r in page.structured_content["records"]] == [{"A": "x"}]
+                progress: list[float] = []
+
+                async def on_progress(done: float, total: float | None, message: str | None) -> None:
+                    progress.append(done)
+
+                rows = [{"A": str(i)} for i in range(1_500)]
+                bulk = await client.call_tool(
+                    "create_records", {"table": "T", "records": rows}, progress_callback=on_progress
+                )
+                assert bulk.structured_content["created"] == 1_500
+                assert progress == [1_000, 1_500]  # streamed from a replica that keeps no session
         assert set(balancer.served) == set(ports) and len(balancer.served) >= 5
     finally:
         for proc in procs:

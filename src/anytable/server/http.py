@@ -193,8 +193,7 @@ def build_app(server: AnytableServer, options: HttpOptions) -> ASGIApp:
 
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
-        stateless_http=options.stateless,
-        json_response=options.stateless,
+        stateless_http=options.stateless,  # answers still stream (SSE): progress reaches the client
         transport_security=transport_security(options),
         host=options.host,
     )
