@@ -36,15 +36,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     from anytable.server import build_server
 
-    options = None
+    options = sock = None
     if args.stateless and args.transport != "http":
         sys.stderr.write("anytable: --stateless is for --transport http (stdio has one client already).\n")
         return 2
     if args.transport == "http":
-        from anytable.server.http import http_options
+        from anytable.server.http import http_options, listen
 
         try:
             options = http_options(settings, args.host, args.port, args.stateless)
+            sock = listen(options)
         except AnytableError as exc:
             sys.stderr.write(f"anytable: {scrub(str(exc))}\n")
             return 2
@@ -71,7 +72,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 f"{auth}; {mode}; Host: {', '.join(h for h in allowed_hosts(options) if not h.endswith(':*'))}). "
                 "Ctrl-C stops it."
             )
-            anyio.run(serve_http, server, options)
+            assert sock is not None
+            with sock:
+                anyio.run(serve_http, server, options, sock)
     except KeyboardInterrupt:  # platforms without signal handling in the event loop
         pass
     log.debug("stopped")

@@ -11,6 +11,7 @@ import itertools
 import os
 import pty
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -261,3 +262,19 @@ async def test_two_stateless_replicas_serve_one_session_in_turn(tmp_path: Path, 
         for proc in procs:
             _, stderr = stop(proc, signal.SIGTERM)
             assert proc.returncode == 0 and "Traceback" not in stderr, stderr
+
+
+def test_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = subprocess.run(
+            [sys.executable, "-m", "anytable", "serve", "--transport", "http", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            env=server_env(tmp_path),
+            timeout=30,
+        )
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.startswith(f"anytable: Cannot listen on 127.0.0.1:{port}") and "--port" in out.stderr

@@ -16,6 +16,7 @@ import hmac
 import ipaddress
 import logging
 import re
+import socket
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -202,8 +203,24 @@ def build_app(server: AnytableServer, options: HttpOptions) -> ASGIApp:
     return app
 
 
-async def serve_http(server: AnytableServer, options: HttpOptions) -> None:
-    """Serve until SIGINT/SIGTERM; in-flight requests get a moment, then everything is closed."""
+def listen(options: HttpOptions) -> socket.socket:
+    """The listening socket, bound before anything starts: a port in use is a one-line error."""
+    host = options.host.strip("[]")
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, options.port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"Cannot listen on {options.host}:{options.port} ({exc.strerror or exc}). "
+            "Choose another --port, or stop what is using it."
+        ) from None
+    return sock
+
+
+async def serve_http(server: AnytableServer, options: HttpOptions, sock: socket.socket) -> None:
+    """Serve until SIGINT/SIGTERM: open requests are ended at once, then everything is closed."""
     import uvicorn
 
     from anytable.server.lifecycle import run_until_signal
@@ -230,4 +247,4 @@ async def serve_http(server: AnytableServer, options: HttpOptions) -> None:
         http.should_exit = True
         app.stop()
 
-    await run_until_signal(http.serve, stop)
+    await run_until_signal(lambda: http.serve(sockets=[sock]), stop)
