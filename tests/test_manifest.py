@@ -21,6 +21,8 @@ NOT_IN_BUNDLE = {
     "FEISHU_USER_ID_TYPE",
     "ANYTABLE_HTTP_TOKEN",  # HTTP serving only; a bundle speaks stdio
     "ANYTABLE_ALLOWED_HOSTS",
+    "FEISHU_REDIRECT_PORT",  # for `anytable login feishu`, which the bundle does not run
+    "ANYTABLE_TOKEN_STORE",
 }
 
 

@@ -1,4 +1,4 @@
-"""Configuration: environment variables (PRODUCT.md), optionally completed by a TOML file.
+"""Configuration: environment variables (docs/PRODUCT.md), optionally completed by a TOML file.
 
 The file named by ``ANYTABLE_CONFIG`` may hold the same variable names as keys
 (``FEISHU_APP_ID = "cli_..."``); a variable set in the environment wins over the file.
@@ -32,6 +32,8 @@ ENV_VARS: dict[str, str] = {
     "FEISHU_DOMAIN": "feishu_domain",
     "FEISHU_APP_TOKEN": "feishu_app_token",
     "FEISHU_USER_ID_TYPE": "feishu_user_id_type",
+    "FEISHU_AUTH": "feishu_auth",
+    "FEISHU_REDIRECT_PORT": "feishu_redirect_port",
     "GPTBOTS_API_KEY": "gptbots_api_key",
     "GPTBOTS_ENDPOINT": "gptbots_endpoint",
     "GPTBOTS_AGENT_ID": "gptbots_agent_id",
@@ -42,6 +44,7 @@ ENV_VARS: dict[str, str] = {
     "ANYTABLE_LOG_LEVEL": "log_level",
     "ANYTABLE_HTTP_TOKEN": "http_token",
     "ANYTABLE_ALLOWED_HOSTS": "allowed_hosts",
+    "ANYTABLE_TOKEN_STORE": "token_store",
 }
 
 # A desktop host may pass a bundle's ``${user_config.x}`` through unfilled when the user left x empty.
@@ -67,6 +70,8 @@ class Settings(BaseModel):
     feishu_domain: str = "feishu"
     feishu_app_token: str | None = None
     feishu_user_id_type: str = "open_id"
+    feishu_auth: str = "auto"  # user | tenant | auto (the user's token when signed in)
+    feishu_redirect_port: str = "3000"  # loopback port of `anytable login feishu`'s redirect URI
     gptbots_api_key: str | None = None
     gptbots_endpoint: str = "sg"
     gptbots_agent_id: str | None = None
@@ -77,6 +82,7 @@ class Settings(BaseModel):
     log_level: str = "INFO"
     http_token: str | None = None
     allowed_hosts: str | None = None  # comma-separated extra Host names for HTTP serving
+    token_store: str | None = None  # keyring | file | a file path (default: keyring if usable, else file)
 
     def model_post_init(self, __context: Any) -> None:
         SECRETS.add(self.dingtalk_app_secret, self.feishu_app_secret, self.gptbots_api_key, self.http_token)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from typing import Any, ClassVar, Self
 
 import httpx
@@ -120,6 +121,11 @@ class Provider(ABC):
         return None
 
     # --------------------------------------------------------------- configuration and bases
+    def acting_as(self) -> dict[str, str]:
+        """What the running provider adds to ``masked_credentials`` when it is decided at run time
+        (whose identity calls are made with: Feishu's FEISHU_AUTH). Masked like the rest."""
+        return {}
+
     def default_base(self) -> str | None:
         return None
 
@@ -194,6 +200,25 @@ class Provider(ABC):
 
     @abstractmethod
     async def delete_batch(self, base: str, table: TableSchema, ids: list[str]) -> None: ...
+
+    # ------------------------------------------------------------------------------ tool groups
+    @classmethod
+    def toolsets(cls) -> tuple[str, ...]:
+        """The tool groups beyond the core ones that this provider brings (``anytable.tools``), listed
+        while it is enabled. ``views`` comes with ``capabilities.views``; a provider adds its own
+        administration group (``feishu``) and implements it with ``administer``."""
+        return ("views",) if cls.capabilities.views else ()
+
+    def admin_needs_table(self, action: str) -> bool:
+        """Whether ``administer(action)`` needs the table's schema (then ``table`` is required)."""
+        return False
+
+    async def administer(
+        self, base: str, action: str, table: TableSchema | None, args: dict[str, Any], tz: tzinfo
+    ) -> dict[str, Any]:
+        """One action of this provider's administration tool group (base settings, roles...):
+        ``args`` holds the tool's other arguments. Its result, JSON-ready."""
+        raise self.unsupported(action)
 
     # ------------------------------------------------------------------------------ helpers
     def unsupported(self, tool: str) -> NotSupportedError:

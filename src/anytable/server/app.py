@@ -21,7 +21,7 @@ from anytable.server.clientlog import ClientLog
 from anytable.server.registrar import Registrar
 from anytable.server.results import error, invalid_arguments, unknown_arguments
 from anytable.server.schema import compact_schema
-from anytable.tools import MODULES
+from anytable.tools import TOOLSETS
 
 INSTRUCTIONS = """\
 anytable reads and edits AI tables (DingTalk AI Table, Feishu/Lark Bitable, GPTBots, local SQLite) \
@@ -142,8 +142,7 @@ def build_server(
         log_level=settings.log_level.upper(),  # type: ignore[arg-type]
     )
     registrar = Registrar(server, svc)
-    for module in MODULES:
-        module.register(registrar)
+    registrar.add_toolsets(TOOLSETS)
     server.read_only_hidden = frozenset(registrar.read_only_hidden)
     for method in UNSERVED:
         server._lowlevel_server._request_handlers.pop(method, None)
