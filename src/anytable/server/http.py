@@ -1,4 +1,4 @@
-"""Serving over streamable HTTP (PRODUCT.md "Serving over HTTP").
+"""Serving over streamable HTTP (docs/PRODUCT.md "Serving over HTTP").
 
 - A bearer token (``ANYTABLE_HTTP_TOKEN``) guards ``/mcp``, compared in constant time; any
   address other than loopback needs one, or the server refuses to start.
