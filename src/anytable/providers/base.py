@@ -16,7 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import tzinfo
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import httpx
 from pydantic import BaseModel
@@ -25,6 +25,9 @@ from anytable.config import ENV_VARS, Settings
 from anytable.errors import NotSupportedError
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
 from anytable.schemas.filters import Node, SortKey
+
+if TYPE_CHECKING:
+    from anytable.schemas.aggregate import Plan
 
 Record = dict[str, Any]  # {"id": str, "fields": {field name: canonical value}}
 
@@ -40,6 +43,9 @@ class Capabilities(BaseModel):
     native_sort: bool = False  # False: sorting reads every match and sorts in the server
     record_ids_on_create: bool = True
     bases: bool = True  # False: the credentials name the only database (GPTBots)
+    # Agent tools that run natively here (aggregate, count, write_where, upsert);
+    # the rest read pages and compute in the server. The methods of the same names must agree.
+    native: list[str] = []
 
 
 @dataclass
@@ -50,7 +56,8 @@ class Limits:
     delete_batch: int
     get_batch: int
     batch_bytes: int | None = None  # most bytes of one write request body, where documented
-    serialize_writes: bool = False  # one write at a time per table (Feishu)
+    serialize_writes: bool = False  # the engine takes one write at a time per table (GPTBots)
+    page_total: bool = False  # a page answer says how many records match (Feishu's search total)
 
 
 @dataclass
@@ -77,6 +84,15 @@ class CreateResult:
 
     ids: list[str | None]
     failed: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class Aggregated:
+    """A native aggregate: rows as ``anytable.core.aggregate.Groups.rows`` gives them, and how
+    many records matched."""
+
+    rows: list[dict[str, Any]]
+    scanned: int
 
 
 @dataclass
@@ -201,6 +217,34 @@ class Provider(ABC):
     @abstractmethod
     async def delete_batch(self, base: str, table: TableSchema, ids: list[str]) -> None: ...
 
+    # ------------------------------------------------------------ native fast paths (optional)
+    # Each returns None where the provider has none: the engine then does the work itself.
+    async def aggregate(
+        self, base: str, table: TableSchema, native_filter: Any, plan: Plan, tz: tzinfo
+    ) -> Aggregated | None:
+        """``plan`` over the records matching ``native_filter`` (an exact filter), in one request."""
+        return None
+
+    async def write_where(
+        self,
+        base: str,
+        table: TableSchema,
+        native_filter: Any,
+        values: dict[str, Any] | None,
+        at_most: int | None,
+    ) -> int | None:
+        """Update every record matching ``native_filter`` (an exact filter) with ``values``, or delete
+        them (``values`` None), all or nothing; how many matched. When more than ``at_most`` match,
+        nothing is written."""
+        return None
+
+    async def find_keys(
+        self, base: str, table: TableSchema, fields: list[FieldInfo], keys: list[list[Any]]
+    ) -> list[tuple[list[Any], list[str]]] | None:
+        """Ids of the records whose ``fields`` have one of ``keys`` (parts as
+        ``anytable.core.upsert.key_part`` makes them), by key."""
+        return None
+
     # ------------------------------------------------------------------------------ tool groups
     @classmethod
     def toolsets(cls) -> tuple[str, ...]:
@@ -237,6 +281,7 @@ class Provider(ABC):
 
 
 __all__ = [
+    "Aggregated",
     "Capabilities",
     "CompiledFilter",
     "CreateResult",

@@ -67,14 +67,14 @@ class FeishuProvider(Provider):
     # native_sort is False: no reference says where Feishu puts empty values when sorting, nor how
     # it orders text and options, while the contract puts empty values last in both directions.
     # Sorting in the server is right whatever Feishu does (a sorted query reads every match once).
-    capabilities = Capabilities(field_types=ff.FIELD_TYPES, views=True, native_sort=False)
+    capabilities = Capabilities(field_types=ff.FIELD_TYPES, views=True, native_sort=False, native=["count"])
     limits = Limits(
         page_size=SEARCH_PAGE,
         create_batch=BATCH,
         update_batch=BATCH,
         delete_batch=BATCH,
         get_batch=GET_BATCH,
-        serialize_writes=True,
+        page_total=True,  # writes: the client holds its own per-table lock
     )
 
     def __init__(self, api: FeishuApi, *, app_token: str | None = None) -> None:
