@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict
 
 from anytable.errors import ConfigError
-from anytable.masking import SECRETS
+from anytable.masking import SECRETS, url_password
 
 ENV_VARS: dict[str, str] = {
     "DINGTALK_APP_KEY": "dingtalk_app_key",
@@ -38,6 +38,7 @@ ENV_VARS: dict[str, str] = {
     "GPTBOTS_ENDPOINT": "gptbots_endpoint",
     "GPTBOTS_AGENT_ID": "gptbots_agent_id",
     "ANYTABLE_LOCAL_PATH": "local_path",
+    "ANYTABLE_LOCAL_URL": "local_url",
     "ANYTABLE_READ_ONLY": "read_only",
     "ANYTABLE_TIMEZONE": "timezone",
     "ANYTABLE_PROVIDER": "default_provider",
@@ -50,7 +51,13 @@ ENV_VARS: dict[str, str] = {
 # A desktop host may pass a bundle's ``${user_config.x}`` through unfilled when the user left x empty.
 _UNFILLED = re.compile(r"\$\{user_config\.[A-Za-z0-9_]+\}")
 
-SECRET_VARS = ("DINGTALK_APP_SECRET", "FEISHU_APP_SECRET", "GPTBOTS_API_KEY", "ANYTABLE_HTTP_TOKEN")
+SECRET_VARS = (
+    "DINGTALK_APP_SECRET",
+    "FEISHU_APP_SECRET",
+    "GPTBOTS_API_KEY",
+    "ANYTABLE_HTTP_TOKEN",
+    "ANYTABLE_LOCAL_URL",
+)
 
 
 class Settings(BaseModel):
@@ -76,6 +83,7 @@ class Settings(BaseModel):
     gptbots_endpoint: str = "sg"
     gptbots_agent_id: str | None = None
     local_path: str | None = None
+    local_url: str | None = None  # postgresql://user:password@host/db: the local store on PostgreSQL
     read_only: bool = False
     timezone: str | None = None
     default_provider: str | None = None
@@ -85,7 +93,13 @@ class Settings(BaseModel):
     token_store: str | None = None  # keyring | file | a file path (default: keyring if usable, else file)
 
     def model_post_init(self, __context: Any) -> None:
-        SECRETS.add(self.dingtalk_app_secret, self.feishu_app_secret, self.gptbots_api_key, self.http_token)
+        SECRETS.add(
+            self.dingtalk_app_secret,
+            self.feishu_app_secret,
+            self.gptbots_api_key,
+            url_password(self.local_url),
+            self.http_token,
+        )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -17,7 +17,7 @@ import ipaddress
 import logging
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -188,9 +188,13 @@ def build_app(server: AnytableServer, options: HttpOptions) -> ASGIApp:
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
 
-    @server.custom_route(HEALTH_PATH, methods=["GET"])
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__})
+
+    register: Callable[[Callable[[Request], Awaitable[Response]]], object] = server.custom_route(
+        HEALTH_PATH, methods=["GET"]
+    )
+    register(healthz)
 
     app: ASGIApp = server.streamable_http_app(
         streamable_http_path=MCP_PATH,

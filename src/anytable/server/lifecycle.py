@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import anyio
 import anyio.from_thread
 import anyio.lowlevel
-from anyio.abc import ObjectSendStream
+from anyio.streams.memory import MemoryObjectSendStream
 
 log = logging.getLogger("anytable")
 
@@ -72,7 +72,7 @@ class StdinLines:
                 yield line
 
 
-def _pump(send: ObjectSendStream[str], token: anyio.lowlevel.EventLoopToken) -> None:
+def _pump(send: MemoryObjectSendStream[str], token: anyio.lowlevel.EventLoopToken) -> None:
     try:
         with os.fdopen(os.dup(0), "rb") as stdin:
             for chunk in iter(stdin.readline, b""):
