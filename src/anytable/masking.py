@@ -107,6 +107,7 @@ def configure_logging(level: str = "INFO") -> None:
     """Log to stderr only (stdout is the MCP stream on stdio), every line scrubbed."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level.upper())  # a client's logging/setLevel does not make stderr chattier
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
