@@ -20,6 +20,8 @@ NOT_IN_BUNDLE = {
     "ANYTABLE_PROVIDER",
     "ANYTABLE_LOG_LEVEL",
     "FEISHU_USER_ID_TYPE",
+    "ANYTABLE_HTTP_TOKEN",  # HTTP serving only; a bundle speaks stdio
+    "ANYTABLE_ALLOWED_HOSTS",
     "FEISHU_REDIRECT_PORT",  # for `anytable login feishu`, which the bundle does not run
     "ANYTABLE_TOKEN_STORE",
     "ANYTABLE_CALL_TIMEOUT",  # a tuning knob with a safe default, like the log level

@@ -7,6 +7,7 @@ The file named by ``ANYTABLE_CONFIG`` may hold the same variable names as keys
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import tzinfo
 from pathlib import Path
@@ -43,10 +44,21 @@ ENV_VARS: dict[str, str] = {
     "ANYTABLE_PROVIDER": "default_provider",
     "ANYTABLE_LOG_LEVEL": "log_level",
     "ANYTABLE_CALL_TIMEOUT": "call_timeout",
+    "ANYTABLE_HTTP_TOKEN": "http_token",
+    "ANYTABLE_ALLOWED_HOSTS": "allowed_hosts",
     "ANYTABLE_TOKEN_STORE": "token_store",
 }
 
-SECRET_VARS = ("DINGTALK_APP_SECRET", "FEISHU_APP_SECRET", "GPTBOTS_API_KEY", "ANYTABLE_LOCAL_URL")
+# A desktop host may pass a bundle's ``${user_config.x}`` through unfilled when the user left x empty.
+_UNFILLED = re.compile(r"\$\{user_config\.[A-Za-z0-9_]+\}")
+
+SECRET_VARS = (
+    "DINGTALK_APP_SECRET",
+    "FEISHU_APP_SECRET",
+    "GPTBOTS_API_KEY",
+    "ANYTABLE_HTTP_TOKEN",
+    "ANYTABLE_LOCAL_URL",
+)
 
 
 class Settings(BaseModel):
@@ -78,6 +90,8 @@ class Settings(BaseModel):
     default_provider: str | None = None
     log_level: str = "INFO"
     call_timeout: float = 300.0  # seconds one tool call may take, retries and waits included
+    http_token: str | None = None
+    allowed_hosts: str | None = None  # comma-separated extra Host names for HTTP serving
     token_store: str | None = None  # keyring | file | a file path (default: keyring if usable, else file)
 
     def model_post_init(self, __context: Any) -> None:
@@ -86,6 +100,7 @@ class Settings(BaseModel):
             self.feishu_app_secret,
             self.gptbots_api_key,
             url_password(self.local_url),
+            self.http_token,
         )
         SECRETS.add_basic(self.dingtalk_app_key, self.dingtalk_app_secret)
         SECRETS.add_basic(self.feishu_app_id, self.feishu_app_secret)
@@ -99,7 +114,7 @@ class Settings(BaseModel):
             values.update(_read_config_file(Path(config_path).expanduser()))
         for var, attr in ENV_VARS.items():
             raw = env.get(var)
-            if raw is not None and raw.strip() != "":
+            if raw is not None and raw.strip() != "" and not _UNFILLED.fullmatch(raw.strip()):
                 values[attr] = raw.strip()
         if "call_timeout" in values:
             try:

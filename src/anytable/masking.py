@@ -140,6 +140,7 @@ def configure_logging(level: str = "INFO") -> None:
     """Log to stderr only (stdout is the MCP stream on stdio), every line scrubbed."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level.upper())  # a client's logging/setLevel does not make stderr chattier
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)
@@ -149,32 +150,6 @@ def configure_logging(level: str = "INFO") -> None:
     for noisy in ("httpx", "httpcore", "mcp", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     sys.excepthook = _scrubbing_excepthook
-
-
-def uvicorn_log_config(level: str = "INFO") -> dict[str, Any]:
-    """uvicorn's logging (server and access log) to stderr, every line scrubbed: by default
-    uvicorn writes its access log to stdout, unmasked."""
-    return {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {
-            "scrubbed": {
-                "()": ScrubbingFormatter,
-                "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s",
-            }
-        },
-        "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "formatter": "scrubbed",
-                "stream": "ext://sys.stderr",
-            }
-        },
-        "loggers": {
-            name: {"handlers": ["stderr"], "level": level.upper(), "propagate": False}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
-        },
-    }
 
 
 def _scrubbing_excepthook(

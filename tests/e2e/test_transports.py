@@ -35,6 +35,17 @@ CORE_TOOLS = {
     "delete_records",
 }
 
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+
 
 def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
@@ -133,7 +144,7 @@ def test_stdout_carries_only_protocol_and_stderr_says_hello(tmp_path: Path) -> N
     assert set(answers) == {1, 2, 3}
     assert {t["name"] for t in answers[2]["result"]["tools"]} == CORE_TOOLS
     assert answers[3]["result"]["structuredContent"] == {"tables": []}
-    assert "anytable 0.1.0 on stdio; providers: local" in stderr
+    assert "anytable 0.1.0 speaks MCP on stdin/stdout (providers: local)" in stderr
 
 
 def free_port() -> int:

@@ -126,10 +126,6 @@ class Catalog:
         """A view's id by id or name (None: no view asked for)."""
         if view is None:
             return None
-        if schema.views is None:
+        if not addr.provider.capabilities.views:
             raise InputError(f"{addr.provider.title} tables have no views: leave view out.")
-        for v in schema.views:
-            if view in (v.id, v.name):
-                return v.id
-        names = ", ".join(repr(v.name) for v in schema.views) or "none"
-        raise NotFoundError(f"No view {view!r} in table {schema.name!r}; views are {names}.")
+        return schema.view_id(view)

@@ -68,9 +68,6 @@ class Anytable:
     def open_world(self) -> bool:
         return any(p.open_world for p in self.providers.values())
 
-    def has_views(self) -> bool:
-        return any(p.capabilities.views for p in self.providers.values())
-
     # Addressing, for tools that address a table themselves (Feishu administration).
     def address(self, provider: str | None, base: str | None, table: str | None = None) -> Address:
         return self.catalog.address(provider, base, table)

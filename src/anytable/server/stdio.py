@@ -9,14 +9,11 @@ error, or -32600 invalid request with the request's id when it has one) and neve
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import AsyncIterator
-from io import TextIOWrapper
 from typing import Any
 
 import anyio
 import mcp_types as types
-from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
 
 MAX_LINE_BYTES = 64 * 1024 * 1024  # one request; more is refused unread
@@ -29,6 +26,11 @@ class CheckedLines:
         self.source = source
         self.ready = anyio.Event()
         self.write: Any = None
+
+    def answer_with(self, write: Any) -> None:
+        """The stream answers go to (the transport's write stream, once it exists)."""
+        self.write = write
+        self.ready.set()
 
     async def reply(self, answer: types.JSONRPCError) -> None:
         await self.ready.wait()
@@ -73,12 +75,3 @@ def check_line(line: str) -> types.JSONRPCError | None:
 
 def _error(request_id: int | str | None, code: int, message: str) -> types.JSONRPCError:
     return types.JSONRPCError(jsonrpc="2.0", id=request_id, error=types.ErrorData(code=code, message=message))
-
-
-async def serve_stdio(lowlevel: Any) -> None:
-    """Run ``lowlevel`` (the SDK's low-level server) on stdin/stdout, every line answered."""
-    stdin = CheckedLines(anyio.wrap_file(TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace")))
-    async with stdio_server(stdin=stdin) as (read_stream, write_stream):  # type: ignore[arg-type]
-        stdin.write = write_stream
-        stdin.ready.set()
-        await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())

@@ -71,11 +71,13 @@ class LocalProvider(Provider):
     capabilities = Capabilities(
         field_types=LOCAL_TYPES, native_sort=True, native=["aggregate", "write_where", "upsert"]
     )
+    # Writes go 1,000 records per transaction, so that a large write reports progress like the
+    # remote providers' (and a long write does not hold the file's write lock throughout).
     limits = Limits(
         page_size=500,
-        create_batch=1_000_000,
-        update_batch=1_000_000,
-        delete_batch=1_000_000,
+        create_batch=1_000,
+        update_batch=1_000,
+        delete_batch=1_000,
         get_batch=10_000,
     )
 
