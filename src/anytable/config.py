@@ -39,6 +39,7 @@ ENV_VARS: dict[str, str] = {
     "ANYTABLE_TIMEZONE": "timezone",
     "ANYTABLE_PROVIDER": "default_provider",
     "ANYTABLE_LOG_LEVEL": "log_level",
+    "ANYTABLE_FILE_ROOTS": "file_roots",
 }
 
 SECRET_VARS = ("DINGTALK_APP_SECRET", "FEISHU_APP_SECRET", "GPTBOTS_API_KEY")
@@ -69,6 +70,7 @@ class Settings(BaseModel):
     timezone: str | None = None
     default_provider: str | None = None
     log_level: str = "INFO"
+    file_roots: str | None = None  # folders the file tools may use (an OS path list), without client roots
 
     def model_post_init(self, __context: Any) -> None:
         SECRETS.add(self.dingtalk_app_secret, self.feishu_app_secret, self.gptbots_api_key)

@@ -9,7 +9,9 @@ and never in a provider.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -19,6 +21,7 @@ from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, 
 from anytable.schemas.filters import Node, SortKey
 
 Record = dict[str, Any]  # {"id": str, "fields": {field name: canonical value}}
+Sent = Callable[[int], Awaitable[None]]  # bytes of a file sent so far
 
 
 class Capabilities(BaseModel):
@@ -32,6 +35,7 @@ class Capabilities(BaseModel):
     native_sort: bool = False  # False: sorting reads every match and sorts in the server
     record_ids_on_create: bool = True
     bases: bool = True  # False: the credentials name the only database (GPTBots)
+    attachments: list[str] = []  # "upload", "download": upload_attachment / download_attachments
 
 
 @dataclass
@@ -172,6 +176,26 @@ class Provider(ABC):
 
     @abstractmethod
     async def delete_batch(self, base: str, table: TableSchema, ids: list[str]) -> None: ...
+
+    # ------------------------------------------------------------------------------ attachments
+    max_attachment_bytes: int = 0  # the largest file upload_file takes
+
+    async def upload_file(
+        self, base: str, table: TableSchema, record_id: str, path: Path, sent: Sent
+    ) -> dict[str, Any]:
+        """Store the file at ``path`` for an attachment field of ``record_id``; the item to add to the
+        field's value (canonical write form). ``sent(n)`` reports bytes sent so far."""
+        raise self.no_attachments("upload_attachment")
+
+    def read_file(self, base: str, table: TableSchema, item: dict[str, Any]) -> AsyncIterator[bytes]:
+        """The content of one attachment (an item of the field's read value), in chunks."""
+        raise self.no_attachments("download_attachments")
+
+    def no_attachments(self, tool: str) -> NotSupportedError:
+        return NotSupportedError(
+            f"{tool} is not supported by {self.title or self.id}: its API has no file upload or download "
+            "(list_providers shows what each provider can do)."
+        )
 
     # ------------------------------------------------------------------------------ helpers
     def unsupported(self, tool: str) -> NotSupportedError:

@@ -1,0 +1,253 @@
+"""export_records and import_records: tables to files and back, through the engine's own query and
+create paths (the same paging, coercion, batching, idempotency and progress as the record tools).
+
+Export streams page by page into a hidden file beside the target, moved into place only when
+complete (never over an existing file unless ``overwrite``). Import reads the whole file in a
+worker thread, checks every row with the coercion create_records uses, and writes nothing unless
+every row is good (or ``skip_invalid``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from anytable.errors import InputError
+from anytable.files.cells import cell_reader, json_reader, to_cell
+from anytable.files.formats import Format, Parsed, open_writer, pick_format, place, read_table, require_xlsx
+from anytable.files.roots import FileRoots
+from anytable.schemas.fields import FieldInfo, FieldType, TableSchema
+from anytable.schemas.values import record_coercer
+
+if TYPE_CHECKING:
+    from anytable.core.service import Anytable
+
+Progress = Callable[[float, float | None, str | None], Awaitable[None]] | None
+
+PAGE = 500  # records per query_records page while exporting
+MAX_IMPORT_ROWS = 200_000
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
+MAX_FAILED_SHOWN = 200
+MAX_FAILED_IN_MESSAGE = 10
+NOTHING = "Nothing was written."
+
+
+async def export_records(
+    svc: Anytable,
+    roots: FileRoots,
+    provider: str | None,
+    base: str | None,
+    table: str | None,
+    *,
+    path: str,
+    fmt: str | None = None,
+    where: Any = None,
+    sort: Any = None,
+    fields: list[str] | None = None,
+    overwrite: bool = False,
+    progress: Progress = None,
+) -> dict[str, Any]:
+    addr = svc.address(provider, base, table)
+    svc.require(addr, "records", "query", "export_records")
+    target = roots.writable(path, overwrite)
+    kind = pick_format(fmt, target)
+    if kind == "xlsx":
+        require_xlsx()
+    schema = await svc.schema(addr)
+    names = svc._projection(schema, fields) or [f.name for f in schema.fields]
+    by_name = {f.name: f for f in schema.fields}
+    columns = [by_name[n] for n in names]
+    typed = kind == "xlsx"
+
+    def convert(records: list[dict[str, Any]]) -> list[list[Any]]:
+        if kind == "jsonl":
+            return [[r["fields"].get(n) for n in names] for r in records]
+        return [[to_cell(f, r["fields"].get(f.name), typed=typed) for f in columns] for r in records]
+
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    writer = await anyio.to_thread.run_sync(open_writer, kind, tmp, names)
+    done = 0
+    try:
+        cursor: str | None = None
+        while True:
+            page = await svc.query_records(
+                provider, base, table, where=where, sort=sort, fields=fields, limit=PAGE, cursor=cursor
+            )
+            rows = convert(page["records"])
+            await anyio.to_thread.run_sync(writer.write, rows)
+            done += len(rows)
+            cursor = page["next_cursor"]
+            if progress is not None and (cursor is not None or done > PAGE):
+                await progress(done, None, f"exported {done} records")
+            if cursor is None:
+                break
+        await anyio.to_thread.run_sync(writer.close)
+        await anyio.to_thread.run_sync(place, tmp, target, overwrite)
+    finally:
+        writer.discard()
+        tmp.unlink(missing_ok=True)
+    return {"path": str(target), "records": done, "bytes": target.stat().st_size}
+
+
+async def import_records(
+    svc: Anytable,
+    roots: FileRoots,
+    provider: str | None,
+    base: str | None,
+    table: str | None,
+    *,
+    path: str,
+    fmt: str | None = None,
+    columns: dict[str, str | None] | None = None,
+    key: list[str] | None = None,
+    on_match: str | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    progress: Progress = None,
+) -> dict[str, Any]:
+    addr = svc.address(provider, base, table)
+    svc.require(addr, "records", "create", "import_records")
+    if key is not None or on_match is not None:
+        raise InputError("key and on_match (upsert) are not available in this version; leave them out.")
+    source = roots.readable(path, MAX_IMPORT_BYTES)
+    kind = pick_format(fmt, source)
+    schema = await svc.schema(addr, fresh=True)
+    try:
+        parsed = await anyio.to_thread.run_sync(read_table, source, kind, MAX_IMPORT_ROWS)
+        mapping, ignored = _map_columns(schema, parsed.columns, columns, source.name)
+    except InputError as exc:
+        if NOTHING in exc.message:
+            raise
+        raise InputError(f"{exc.message} {NOTHING}") from None
+    good, failed = await anyio.to_thread.run_sync(_check, svc, schema, parsed, mapping, kind)
+    if good:
+        failed.extend(_provider_check(addr.provider, schema, good))
+        bad_lines = {line for line, _ in failed}
+        good = [(line, row) for line, row in good if line not in bad_lines]
+    failed.sort(key=lambda item: item[0])
+    if failed and not skip_invalid and not dry_run:
+        shown = "; ".join(f"line {line}: {msg}" for line, msg in failed[:MAX_FAILED_IN_MESSAGE])
+        more = (
+            f" (and {len(failed) - MAX_FAILED_IN_MESSAGE} more rows)"
+            if len(failed) > MAX_FAILED_IN_MESSAGE
+            else ""
+        )
+        raise InputError(
+            f"{len(failed)} of the {len(parsed.rows) + len(parsed.errors)} rows of {source.name} cannot be "
+            f"imported: {shown}{more}. Nothing was written. Fix those rows, map columns with columns, or pass "
+            "skip_invalid: true to import only the good rows (dry_run: true lists every failure)."
+        )
+    out: dict[str, Any] = {"created": 0, "updated": 0, "skipped": len(failed)}
+    if dry_run:
+        out["created"] = len(good)
+        out["dry_run"] = True
+    elif good:
+        result = await svc.create_records(provider, base, table, [row for _, row in good], progress)
+        lines = [line for line, _ in good]
+        out["created"] = result["created"]
+        for item in result.get("failed", []):  # refused by the provider, by position in `good`
+            failed.append((lines[item["index"]], item["error"]))
+        out["skipped"] = len(failed)
+    out["failed"] = [{"row": line, "error": msg} for line, msg in failed[:MAX_FAILED_SHOWN]]
+    if len(failed) > MAX_FAILED_SHOWN:
+        out["failed_more"] = len(failed) - MAX_FAILED_SHOWN
+    if ignored:
+        out["ignored_columns"] = ignored
+    return out
+
+
+def _map_columns(
+    schema: TableSchema, file_columns: list[str], columns: dict[str, str | None] | None, name: str
+) -> tuple[dict[str, FieldInfo], list[str]]:
+    """{file column: field} for the columns to import, and the columns left out (computed fields,
+    attachments, columns mapped to null)."""
+    columns = columns or {}
+    if not isinstance(columns, dict):
+        raise InputError('columns maps file columns to fields, like {"Title in file": "Title"}.')
+    missing = [c for c in columns if c not in file_columns]
+    if missing:
+        raise InputError(
+            f"columns names {missing}, which {name} does not have; its columns are {file_columns[:40]}."
+        )
+    mapping: dict[str, FieldInfo] = {}
+    ignored: list[str] = []
+    unknown: list[str] = []
+    taken: dict[str, str] = {}
+    for column in file_columns:
+        target = columns.get(column, column)
+        if target is None:
+            ignored.append(column)
+            continue
+        field = schema.find_field(target)
+        if field is None:
+            unknown.append(column)
+            continue
+        if field.computed or field.type is FieldType.attachment:
+            ignored.append(column)
+            continue
+        if field.name in taken:
+            raise InputError(
+                f"Columns {taken[field.name]!r} and {column!r} of {name} both go to field {field.name!r}; "
+                "map one of them elsewhere with columns, or to null to leave it out."
+            )
+        taken[field.name] = column
+        mapping[column] = field
+    if unknown:
+        fields = ", ".join(repr(f.name) for f in schema.fields[:40])
+        raise InputError(
+            f"Columns {unknown} of {name} are not fields of table {schema.name!r} (its fields are {fields}). "
+            'Map them with columns, like {"' + unknown[0] + '": "<field>"}, or to null to leave them out.'
+        )
+    if not mapping:
+        raise InputError(f"No column of {name} goes to a writable field of table {schema.name!r}.")
+    return mapping, ignored
+
+
+def _check(
+    svc: Anytable, schema: TableSchema, parsed: Parsed, mapping: dict[str, FieldInfo], kind: Format
+) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, str]]]:
+    """Every row as create_records would store it, or why it cannot be (worker thread)."""
+    make = json_reader if kind == "jsonl" else cell_reader
+    readers = [(column, field.name, make(field)) for column, field in mapping.items()]
+    coerce = record_coercer(schema, svc.tz, keep_none=False)
+    good: list[tuple[int, dict[str, Any]]] = []
+    failed: list[tuple[int, str]] = list(parsed.errors)
+    for line, cells in parsed.rows:
+        try:
+            values: dict[str, Any] = {}
+            for column, field_name, read in readers:
+                value = read(cells.get(column))
+                if value is not None:
+                    values[field_name] = value
+            if not values:
+                failed.append((line, "no value in any imported column"))
+                continue
+            good.append((line, coerce(values, None)))
+        except InputError as exc:
+            failed.append((line, exc.message))
+    return good, failed
+
+
+def _provider_check(
+    provider: Any, schema: TableSchema, good: list[tuple[int, dict[str, Any]]]
+) -> list[tuple[int, str]]:
+    """Rows the provider's own rules refuse (length limits, whole numbers...), by line."""
+    rows = [row for _, row in good]
+    try:
+        provider.check_rows(schema, rows, update=False)
+        return []
+    except InputError:
+        pass
+    failed: list[tuple[int, str]] = []
+    for line, row in good:
+        try:
+            provider.check_rows(schema, [row], update=False)
+        except InputError as exc:
+            failed.append((line, exc.message.removeprefix("Record 0: ")))
+    return failed
+
+
+__all__ = ["MAX_IMPORT_ROWS", "export_records", "import_records"]

@@ -1,0 +1,198 @@
+"""export_records, import_records, upload_attachment, download_attachments: files by path, inside
+the allowed folders (the client's roots, else ANYTABLE_FILE_ROOTS)."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Annotated, Any, Literal
+
+import anyio
+from mcp.server.mcpserver import Context
+from mcp.types import CallToolResult
+from pydantic import BaseModel, ConfigDict, Field
+
+from anytable.config import Settings
+from anytable.files import attachments, transfer
+from anytable.files.roots import FileRoots, roots_from_uris
+from anytable.schemas.inputs import BaseArg, FieldArg, ProviderArg, SortArg, TableArg, WhereArg
+from anytable.server.registrar import Registrar
+from anytable.server.results import run
+
+log = logging.getLogger("anytable.files")
+
+FormatArg = Annotated[Literal["csv", "jsonl", "xlsx"] | None, Field(description="default: from the suffix")]
+PathArg = Annotated[str, Field(description="file path inside an allowed folder")]
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ExportOut(_Out):
+    path: str
+    records: int
+    bytes: int
+
+
+class FailedLine(_Out):
+    row: int
+    error: str
+
+
+class ImportOut(_Out):
+    created: int
+    updated: int
+    skipped: int
+    failed: list[FailedLine]
+
+
+class AttachmentsOut(_Out):
+    attachments: list[dict[str, Any]]
+
+
+class SavedFile(_Out):
+    name: str
+    path: str
+    size: int
+
+
+class DownloadOut(_Out):
+    files: list[SavedFile]
+
+
+async def file_roots(ctx: Context, settings: Settings) -> FileRoots:
+    """The client's roots when it declares the capability and sends some, else ANYTABLE_FILE_ROOTS."""
+    caps = ctx.client_capabilities
+    if caps is not None and caps.roots is not None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                with anyio.fail_after(10):
+                    result = await ctx.session.list_roots()
+            roots = roots_from_uris([str(r.uri) for r in result.roots])
+            if roots.folders:
+                return roots
+        except Exception as exc:
+            log.warning("roots/list failed (%s); using ANYTABLE_FILE_ROOTS", type(exc).__name__)
+    return FileRoots.from_setting(settings.file_roots)
+
+
+def _progress(ctx: Context) -> Any:
+    async def report(done: float, total: float | None, message: str | None) -> None:
+        await ctx.report_progress(done, total, message)
+
+    return report
+
+
+def register(reg: Registrar) -> None:
+    svc = reg.svc
+
+    async def export_records(
+        path: PathArg,
+        ctx: Context,
+        table: TableArg = None,
+        format: FormatArg = None,
+        where: WhereArg = None,
+        sort: SortArg = None,
+        fields: Annotated[list[str] | None, Field(description="columns, in order")] = None,
+        overwrite: bool = False,
+        provider: ProviderArg = None,
+        base: BaseArg = None,
+    ) -> Annotated[CallToolResult, ExportOut]:
+        async def work() -> dict[str, Any]:
+            roots = await file_roots(ctx, svc.settings)
+            return await transfer.export_records(
+                svc,
+                roots,
+                provider,
+                base,
+                table,
+                path=path,
+                fmt=format,
+                where=where,
+                sort=sort,
+                fields=fields,
+                overwrite=overwrite,
+                progress=_progress(ctx),
+            )
+
+        return await run("export_records", work())
+
+    async def import_records(
+        path: PathArg,
+        ctx: Context,
+        table: TableArg = None,
+        format: FormatArg = None,
+        columns: Annotated[
+            dict[str, str | None] | None, Field(description="file column -> field (null: leave out)")
+        ] = None,
+        key: Annotated[list[str] | None, Field(description="upsert key fields")] = None,
+        on_match: Literal["update", "skip"] | None = None,
+        dry_run: bool = False,
+        skip_invalid: bool = False,
+        provider: ProviderArg = None,
+        base: BaseArg = None,
+    ) -> Annotated[CallToolResult, ImportOut]:
+        async def work() -> dict[str, Any]:
+            roots = await file_roots(ctx, svc.settings)
+            return await transfer.import_records(
+                svc,
+                roots,
+                provider,
+                base,
+                table,
+                path=path,
+                fmt=format,
+                columns=columns,
+                key=key,
+                on_match=on_match,
+                dry_run=dry_run,
+                skip_invalid=skip_invalid,
+                progress=_progress(ctx),
+            )
+
+        return await run("import_records", work())
+
+    async def upload_attachment(
+        record_id: str,
+        field: FieldArg,
+        path: PathArg,
+        ctx: Context,
+        table: TableArg = None,
+        provider: ProviderArg = None,
+        base: BaseArg = None,
+    ) -> Annotated[CallToolResult, AttachmentsOut]:
+        async def work() -> dict[str, Any]:
+            roots = await file_roots(ctx, svc.settings)
+            return await attachments.upload_attachment(
+                svc, roots, provider, base, table, record_id, field, path, _progress(ctx)
+            )
+
+        return await run("upload_attachment", work())
+
+    async def download_attachments(
+        record_id: str,
+        field: FieldArg,
+        dir: Annotated[str, Field(description="folder inside an allowed folder")],
+        ctx: Context,
+        table: TableArg = None,
+        provider: ProviderArg = None,
+        base: BaseArg = None,
+    ) -> Annotated[CallToolResult, DownloadOut]:
+        async def work() -> dict[str, Any]:
+            roots = await file_roots(ctx, svc.settings)
+            return await attachments.download_attachments(
+                svc, roots, provider, base, table, record_id, field, dir, _progress(ctx)
+            )
+
+        return await run("download_attachments", work())
+
+    reg.add(export_records, "Write a table's records to a CSV, JSONL or XLSX file.", kind="read")
+    reg.add(
+        import_records,
+        "Create records from a CSV, JSONL or XLSX file (header = field names). Every row checked first.",
+        kind="write",
+    )
+    reg.add(upload_attachment, "Attach a local file to a record's attachment field.", kind="write")
+    reg.add(download_attachments, "Save a record's attachments into a folder.", kind="read")
