@@ -694,6 +694,10 @@ class FeishuEmulator(EmulatorBase):
         self._transient = 0
         self.specs: dict[str, RouteSpec] = {}
         self._routes()
+        from tests.emulators.feishu_drive import FeishuDrive  # attachments: drive media upload/download
+
+        self.drive = FeishuDrive(self)
+        self.drive.install()
 
     # ------------------------------------------------------------------ seeding and inspection
 
@@ -984,7 +988,8 @@ class FeishuEmulator(EmulatorBase):
             return self._throttled(limit, 1)
         ctx = Ctx(request, spec, app_id)
         try:
-            response = self._ok(await route.handler(ctx, **params))
+            result = await route.handler(ctx, **params)
+            response = result if isinstance(result, httpx.Response) else self._ok(result)
         except FeishuError as err:
             response = self._error(err, spec.group)
         if kind == "lost_response":

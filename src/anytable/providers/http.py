@@ -69,6 +69,8 @@ class ApiClient:
         api: str | None = None,
         params: dict[str, Any] | list[tuple[str, Any]] | None = None,
         json: Any = None,
+        data: dict[str, Any] | None = None,
+        files: Any = None,
         headers: dict[str, str] | None = None,
         auth: AuthHeaders | None = None,
         on_auth_error: Callable[[], Awaitable[None]] | None = None,
@@ -88,7 +90,7 @@ class ApiClient:
             try:
                 self.requests_sent += 1
                 response = await self.http.request(
-                    method, url, params=params, json=json, headers=request_headers
+                    method, url, params=params, json=json, data=data, files=files, headers=request_headers
                 )
                 return parse(response)
             except ProviderError as exc:

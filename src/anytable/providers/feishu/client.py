@@ -51,6 +51,11 @@ GET_BATCH = 100  # batch_get (provider-api-notes §2.5)
 # reference pages (A.12-A.24, A.37-A.40).
 RATES: dict[str, float] = {
     "records.search": 20,
+    "medias.upload_all": 5,  # drive media upload (provider-api-notes §2.7: about 5 requests/s)
+    "medias.upload_prepare": 5,
+    "medias.upload_part": 5,
+    "medias.upload_finish": 5,
+    "medias.download": 5,
     "records.batch_create": 50,
     "records.batch_update": 50,
     "records.batch_delete": 50,
@@ -176,7 +181,12 @@ class FeishuClient:
         idempotent: bool = True,
         reconcile: Reconcile | None = None,
         bare: bool = False,
-    ) -> dict[str, Any]:
+        prefix: str = API,
+        data: dict[str, Any] | None = None,
+        files: Any = None,
+        headers: dict[str, str] | None = None,
+        binary: bool = False,
+    ) -> Any:
         """One logical request; the ``data`` of Feishu's answer. ``write_to`` (app, table) serialises
         the call with every other write to that table. ``bare``: the page documents a successful
         answer without the ``{code, msg, data}`` envelope (A.18), so accept that form too."""
@@ -190,25 +200,36 @@ class FeishuClient:
         async def renew() -> None:
             self.tokens.invalidate(used.get("token"))
 
-        def parse(response: httpx.Response) -> dict[str, Any]:
-            data = errors.check(response, where, bare=bare).get("data")
-            return data if isinstance(data, dict) else {}
+        def parse(response: httpx.Response) -> Any:
+            if (
+                binary
+                and response.status_code in (200, 206)
+                and "json" not in response.headers.get("content-type", "")
+            ):
+                return response.content  # a file's bytes (drive media download)
+            body = errors.check(response, where, bare=bare).get("data")
+            return body if isinstance(body, dict) else {}
 
-        async def send() -> dict[str, Any]:
-            result: dict[str, Any] = await self.api.call(
+        send_headers = dict(headers or {})
+        if json is not None:
+            send_headers["Content-Type"] = "application/json; charset=utf-8"
+
+        async def send() -> Any:
+            return await self.api.call(
                 method,
-                API + path,
+                prefix + path,
                 api=api,
                 params=params,
                 json=json,
+                data=data,
+                files=files,
                 parse=parse,
                 auth=auth,
                 on_auth_error=renew,
                 idempotent=idempotent,
                 reconcile=reconcile,
-                headers={"Content-Type": "application/json; charset=utf-8"} if json is not None else None,
+                headers=send_headers or None,
             )
-            return result
 
         if write_to is None:
             return await send()
