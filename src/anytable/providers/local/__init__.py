@@ -1,8 +1,8 @@
-"""The ``local`` provider: an embedded SQLite table store that needs no account."""
+"""The ``local`` provider: an embedded table store (SQLite by default) that needs no account."""
 
 from __future__ import annotations
 
-from anytable.providers.local.store import LocalProvider
+from anytable.providers.local.provider import LocalProvider
 from anytable.providers.registry import ProviderSpec
 
 SPEC = ProviderSpec(

@@ -1,0 +1,139 @@
+"""The seam between the local store's logic and the database under it.
+
+``catalog.py``, ``sql.py`` and ``provider.py`` are written once against two small interfaces:
+
+- :class:`Db`: one connection inside one transaction, with ``?`` placeholders and async calls;
+- :class:`Dialect`: the few SQL spellings and value conversions that differ between databases.
+
+A :class:`Backend` opens transactions (``async with backend.transaction(write=...) as db``) and
+owns the connections. ``sqlite.py`` is the default backend; another database adds a module with
+its own Backend and Dialect and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
+
+from anytable.schemas.fields import USER_TYPES, FieldInfo, FieldType
+
+Row = tuple[Any, ...]
+JSON_LIST_TYPES = frozenset({FieldType.multi_select, FieldType.link, FieldType.attachment}) | USER_TYPES
+JSON_TYPES = JSON_LIST_TYPES | {FieldType.url}
+# Computed fields read a row column instead of a column of their own.
+SYSTEM_COLUMNS = {
+    FieldType.created_time: "created_ms",
+    FieldType.modified_time: "modified_ms",
+    FieldType.auto_number: "seq",
+}
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+class Db(Protocol):
+    """One connection inside one transaction. SQL uses ``?`` placeholders."""
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Dialect:
+    """SQL spellings and value conversions; the defaults are SQLite's."""
+
+    name = "sqlite"
+
+    # ------------------------------------------------------------------------- JSON values
+    def json_get(self, expr: str, key: str) -> str:
+        """The text at ``key`` of a JSON object column."""
+        return f"json_extract({expr}, '$.{key}')"
+
+    def json_each(self, expr: str) -> str:
+        """A FROM item ``j`` over a JSON array column, one row per element in ``j.value``."""
+        return f"json_each({expr}) AS j"
+
+    def json_item(self, key: str | None) -> str:
+        """The element ``j.value`` (a string), or its ``key`` (an object's member)."""
+        return f"json_extract(j.value, '$.{key}')" if key else "j.value"
+
+    def json_len(self, expr: str) -> str:
+        return f"json_array_length({expr})"
+
+    # ------------------------------------------------------------------------- comparisons
+    def icontains(self, expr: str, needle: str, params: list[Any]) -> str:
+        """Substring test ignoring case. SQLite's LIKE folds ASCII only, so other needles use a function."""
+        if needle.isascii():
+            params.append("%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+            return f"({expr} LIKE ? ESCAPE '\\')"
+        params.append(needle)
+        return f"anytable_icontains({expr}, ?)"
+
+    def same(self, expr: str) -> str:
+        """``expr`` equals the parameter, NULL equal to NULL."""
+        return f"{expr} IS ?"
+
+    def as_text(self, expr: str) -> str:
+        return f"CAST({expr} AS TEXT)"
+
+    # ------------------------------------------------------------------------- DDL
+    def record_table(self, name: str) -> str:
+        return (
+            f"CREATE TABLE {quote(name)} (seq INTEGER PRIMARY KEY AUTOINCREMENT, rid TEXT NOT NULL UNIQUE, "
+            "created_ms INTEGER NOT NULL, modified_ms INTEGER NOT NULL)"
+        )
+
+    def column_type(self, ftype: FieldType) -> str:
+        """The declared type of a field's column (SQLite: none, values keep their own)."""
+        return ""
+
+    # ------------------------------------------------------------------------- values
+    def writer(self, field: FieldInfo) -> Callable[[Any], Any]:
+        """Canonical value -> column value (empty values become NULL), chosen once per field."""
+        if field.type is FieldType.checkbox:
+            return lambda v: None if v is None else (1 if v else 0)
+        if field.type in JSON_TYPES:
+            return lambda v: _JSON.encode(v) if v else None
+        return lambda v: None if v == "" else v
+
+    def reader(self, field: FieldInfo) -> Callable[[Any], Any]:
+        """Column value -> canonical value (NULL stays None), chosen once per field."""
+        if field.type is FieldType.checkbox:
+            return lambda v: None if v is None else bool(v)
+        if field.type in JSON_TYPES:
+            return lambda v: None if v is None else json.loads(v)
+        return lambda v: v
+
+    def sort_key(self, value: Any) -> Any:
+        """A sort key value as it is kept in a page token (JSON)."""
+        return value
+
+
+class Backend(ABC):
+    """Owns the connections of one store and opens transactions on it."""
+
+    dialect: Dialect
+
+    @abstractmethod
+    def transaction(self, write: bool = False) -> AbstractAsyncContextManager[Db]:
+        """One transaction: committed when the block ends, rolled back when it raises."""
+
+    @abstractmethod
+    async def aclose(self) -> None: ...
+
+    @abstractmethod
+    def credentials(self) -> dict[str, str]:
+        """Where the store is, masked where secret (for doctor and the tools' config)."""
+
+    @abstractmethod
+    def describe(self) -> str:
+        """A short phrase naming the store (``SQLite file /x.sqlite``)."""

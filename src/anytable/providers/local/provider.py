@@ -1,0 +1,239 @@
+"""The ``local`` provider: tables kept in a database of the user's (SQLite by default).
+
+Each provider call is one transaction on the backend (all or nothing); the catalogue and DDL are
+in ``catalog.py``, the filter and sort SQL in ``sql.py``, the database differences in the backend.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from anytable.errors import NotFoundError, NotSupportedError
+from anytable.providers.base import (
+    Capabilities,
+    CompiledFilter,
+    CreateResult,
+    Limits,
+    Page,
+    PageRequest,
+    Provider,
+    Record,
+)
+from anytable.providers.local import catalog, records
+from anytable.providers.local.backend import SYSTEM_COLUMNS, Backend, Row
+from anytable.providers.local.catalog import field_column, records_table
+from anytable.providers.local.sql import after, compile_where, order_by
+from anytable.providers.local.sqlite import SqliteBackend
+from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
+from anytable.schemas.filters import Node
+
+LOCAL_TYPES = [
+    "text",
+    "number",
+    "checkbox",
+    "single_select",
+    "multi_select",
+    "date",
+    "user",
+    "url",
+    "email",
+    "phone",
+    "link",
+    "attachment",
+    "created_time",
+    "modified_time",
+    "auto_number",
+]
+
+
+class LocalProvider(Provider):
+    id = "local"
+    title = "local"
+    open_world = False
+    capabilities = Capabilities(field_types=LOCAL_TYPES, native_sort=True)
+    limits = Limits(
+        page_size=500,
+        create_batch=1_000_000,
+        update_batch=1_000_000,
+        delete_batch=1_000_000,
+        get_batch=10_000,
+    )
+
+    def __init__(self, store: Path | Backend) -> None:
+        self.backend = store if isinstance(store, Backend) else SqliteBackend(store)
+        self.dialect = self.backend.dialect
+
+    # ------------------------------------------------------------------------ plumbing
+    async def aclose(self) -> None:
+        await self.backend.aclose()
+
+    def credentials(self) -> dict[str, str]:
+        return self.backend.credentials()
+
+    async def check(self) -> str:
+        async with self.backend.transaction() as db:
+            row = await db.fetchone("SELECT count(*) FROM at_tables")
+        assert row is not None
+        return f"{self.backend.describe()} ({row[0]} tables)"
+
+    # ------------------------------------------------------------------------ catalogue
+    async def list_tables(self, base: str) -> list[TableInfo]:
+        async with self.backend.transaction() as db:
+            return await catalog.list_tables(db, base)
+
+    async def get_schema(self, base: str, table_id: str) -> TableSchema:
+        async with self.backend.transaction() as db:
+            tid, name = await catalog.table_row(db, base, table_id)
+            return TableSchema(id=tid, name=name, fields=await catalog.fields(db, tid))
+
+    def check_field_type(self, spec: FieldSpec) -> None:
+        if spec.type.value not in LOCAL_TYPES:
+            reason = "it has no users" if "by" in spec.type.value else "it has no formula engine"
+            raise NotSupportedError(
+                f"Field {spec.name!r}: type {spec.type.value!r} is not supported by local ({reason}); use one of "
+                f"{', '.join(LOCAL_TYPES)}."
+            )
+
+    async def create_table(self, base: str, name: str, fields: list[FieldSpec]) -> TableInfo:
+        specs = list(fields) or [FieldSpec(name="Name", type=FieldType.text)]
+        async with self.backend.transaction(write=True) as db:
+            return await catalog.create_table(db, self.dialect, base, name, specs)
+
+    async def rename_table(self, base: str, table_id: str, name: str) -> TableInfo:
+        async with self.backend.transaction(write=True) as db:
+            return await catalog.rename_table(db, base, table_id, name)
+
+    async def delete_table(self, base: str, table_id: str) -> None:
+        async with self.backend.transaction(write=True) as db:
+            await catalog.delete_table(db, base, table_id)
+
+    async def create_field(self, base: str, table: TableSchema, spec: FieldSpec) -> FieldInfo:
+        async with self.backend.transaction(write=True) as db:
+            await catalog.table_row(db, base, table.id)
+            return await catalog.create_field(db, self.dialect, table.id, table.name, spec)
+
+    async def update_field(
+        self, base: str, table: TableSchema, field: FieldInfo, name: str | None, options: list[str] | None
+    ) -> FieldInfo:
+        async with self.backend.transaction(write=True) as db:
+            await catalog.table_row(db, base, table.id)
+            return await catalog.update_field(db, self.dialect, table.id, field, name, options)
+
+    async def delete_field(self, base: str, table: TableSchema, field: FieldInfo) -> None:
+        async with self.backend.transaction(write=True) as db:
+            await catalog.table_row(db, base, table.id)
+            await catalog.delete_field(db, table.id, field)
+
+    # ------------------------------------------------------------------------ records
+    def compile_filter(self, where: Node | None, table: TableSchema) -> CompiledFilter:
+        return CompiledFilter(native=compile_where(where, field_column, self.dialect), exact=True)
+
+    def _to_records(self, fields: list[FieldInfo], rows: list[Row]) -> list[Record]:
+        readers = [(f.name, self.dialect.reader(f)) for f in fields]
+        out: list[Record] = []
+        for row in rows:
+            values: dict[str, Any] = {}
+            for (name, read), raw in zip(readers, row[1:], strict=False):
+                value = read(raw)
+                if value is not None:
+                    values[name] = value
+            out.append({"id": row[0], "fields": values})
+        return out
+
+    @staticmethod
+    def _select(fields: list[FieldInfo]) -> str:
+        return ", ".join(["rid"] + [field_column(f) for f in fields])
+
+    async def read_page(self, base: str, table: TableSchema, request: PageRequest) -> Page:
+        fields = [f for f in table.fields if request.fields is None or f.name in request.fields]
+        where_sql, where_params = request.native_filter or ("TRUE", [])
+        parts = order_by(request.sort, field_column, self.dialect)
+        keys_sql = ", ".join(f"{expr} AS k{i}" for i, (expr, _) in enumerate(parts))
+        order_sql = ", ".join(f"{expr} {'DESC' if desc else 'ASC'}" for expr, desc in parts)
+        params = list(where_params)
+        clause = where_sql
+        if request.token:
+            after_sql, after_params = after(parts, json.loads(request.token), self.dialect)
+            clause = f"({where_sql}) AND {after_sql}"
+            params += after_params
+        sql = (
+            f"SELECT {self._select(fields)}, {keys_sql} FROM {records_table(table.id)} "
+            f"WHERE {clause} ORDER BY {order_sql} LIMIT ?"
+        )
+        params.append(request.page_size + 1)
+        async with self.backend.transaction() as db:
+            await catalog.table_row(db, base, table.id)
+            rows = await db.fetchall(sql, params)
+        more = len(rows) > request.page_size
+        rows = rows[: request.page_size]
+        page = self._to_records(fields, [row[: len(fields) + 1] for row in rows])
+        keys = [self.dialect.sort_key(k) for k in rows[-1][len(fields) + 1 :]] if more and rows else None
+        return Page(records=page, next_token=json.dumps(keys) if keys is not None else None)
+
+    async def get_records(self, base: str, table: TableSchema, ids: list[str]) -> list[Record]:
+        marks = ",".join("?" * len(ids))
+        sql = f"SELECT {self._select(table.fields)} FROM {records_table(table.id)} WHERE rid IN ({marks})"
+        async with self.backend.transaction() as db:
+            await catalog.table_row(db, base, table.id)
+            rows = await db.fetchall(sql, ids)
+        return self._to_records(table.fields, rows)
+
+    def check_rows(self, table: TableSchema, rows: list[dict[str, Any]], *, update: bool) -> None:
+        records.check_attachments(table, rows)
+
+    async def create_batch(self, base: str, table: TableSchema, rows: list[dict[str, Any]]) -> CreateResult:
+        stored = [f for f in table.fields if f.type not in SYSTEM_COLUMNS]
+        cols = ", ".join(["rid", "created_ms", "modified_ms"] + [field_column(f) for f in stored])
+        marks = ",".join("?" * (3 + len(stored)))
+        sql = f"INSERT INTO {records_table(table.id)} ({cols}) VALUES ({marks})"
+        now = int(time.time() * 1000)
+        ids = records.record_ids(len(rows))
+        writers = [(f.name, self.dialect.writer(f)) for f in stored]
+        values = [
+            (rid, now, now, *[write(row.get(name)) for name, write in writers])
+            for rid, row in zip(ids, rows, strict=True)
+        ]
+        async with self.backend.transaction(write=True) as db:
+            await catalog.table_row(db, base, table.id)
+            await records.check_links(db, table, rows)
+            await db.executemany(sql, values)
+        return CreateResult(ids=list(ids))
+
+    async def update_batch(
+        self, base: str, table: TableSchema, rows: list[tuple[str, dict[str, Any]]]
+    ) -> None:
+        by_name = table.field_by_name()
+        now = int(time.time() * 1000)
+        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+        for rid, values in rows:
+            names = tuple(sorted(values))
+            groups.setdefault(names, []).append(
+                (*[self.dialect.writer(by_name[n])(values[n]) for n in names], now, rid)
+            )
+        async with self.backend.transaction(write=True) as db:
+            await catalog.table_row(db, base, table.id)
+            absent = await records.missing(db, table.id, [rid for rid, _ in rows])
+            if absent:
+                raise NotFoundError(
+                    f"No records with ids {', '.join(absent[:20])} in table {table.name!r}; nothing was updated. "
+                    "Check the ids with query_records."
+                )
+            await records.check_links(db, table, [values for _, values in rows])
+            for names, params in groups.items():
+                sets = ", ".join(f"{field_column(by_name[n])} = ?" for n in names)
+                await db.executemany(
+                    f"UPDATE {records_table(table.id)} SET {sets}, modified_ms = ? WHERE rid = ?", params
+                )
+
+    async def delete_batch(self, base: str, table: TableSchema, ids: list[str]) -> None:
+        async with self.backend.transaction(write=True) as db:
+            await catalog.table_row(db, base, table.id)
+            absent = await records.missing(db, table.id, ids)
+            if absent:
+                raise NotFoundError(
+                    f"No records with ids {', '.join(absent[:20])} in table {table.name!r}; nothing was deleted."
+                )
+            await db.executemany(f"DELETE FROM {records_table(table.id)} WHERE rid = ?", [(i,) for i in ids])

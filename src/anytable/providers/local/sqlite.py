@@ -1,0 +1,104 @@
+"""The default backend: one SQLite file, one connection, each statement run off the event loop."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+
+from anytable.providers.local.backend import Backend, Db, Dialect, Row
+from anytable.providers.local.catalog import migrate
+
+T = TypeVar("T")
+
+
+def _icontains(haystack: Any, needle: Any) -> int:
+    if haystack is None or needle is None:
+        return 0
+    return int(str(needle).lower() in str(haystack).lower())
+
+
+class _SqliteDb(Db):
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    async def _off_loop(self, fn: Callable[[], T]) -> T:
+        return await anyio.to_thread.run_sync(fn)
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await self._off_loop(lambda: self.conn.execute(sql, params))
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self._off_loop(lambda: self.conn.executemany(sql, rows))
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return await self._off_loop(lambda: self.conn.execute(sql, params).fetchall())
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = await self._off_loop(lambda: self.conn.execute(sql, params).fetchone())
+        return row
+
+
+@asynccontextmanager
+async def _immediate(db: Db) -> AsyncIterator[None]:
+    """A write transaction: committed when the block ends, rolled back (even when cancelled) when it raises."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await db.execute("ROLLBACK")
+        raise
+    with anyio.CancelScope(shield=True):
+        await db.execute("COMMIT")
+
+
+class SqliteBackend(Backend):
+    dialect = Dialect()
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+        self._lock = anyio.Lock()  # one connection: one transaction at a time
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=5000")
+            conn.create_function("anytable_icontains", 2, _icontains, deterministic=True)
+            self._conn = conn
+        return self._conn
+
+    @asynccontextmanager
+    async def transaction(self, write: bool = False) -> AsyncIterator[Db]:
+        async with self._lock:
+            fresh = self._conn is None
+            db = _SqliteDb(await anyio.to_thread.run_sync(self._connect))
+            if fresh:
+                async with _immediate(db):
+                    await migrate(db, self.dialect)
+            if not write:
+                yield db
+                return
+            async with _immediate(db):
+                yield db
+
+    async def aclose(self) -> None:
+        async with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def credentials(self) -> dict[str, str]:
+        return {"ANYTABLE_LOCAL_PATH": str(self.path)}
+
+    def describe(self) -> str:
+        return f"SQLite file {self.path}"
