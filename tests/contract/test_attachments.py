@@ -99,3 +99,20 @@ async def test_bad_uploads_change_nothing(h: Harness, files: Path) -> None:
     assert "the most this takes" in message
     (record,) = await h.all_records("docs")
     assert "files" not in record["fields"]
+
+
+async def test_local_files_are_deleted_with_their_record(h: Harness, files: Path) -> None:
+    if h.provider != "local":
+        pytest.skip("local keeps attachment files beside its SQLite file")
+    rid = await _record(h)
+    (files / "a.txt").write_text("a")
+    out = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
+    stored = Path(out["attachments"][0]["url"].removeprefix("file://"))
+    assert stored.read_text() == "a" and stored.parent.parent.parent.parent.name.endswith(".files")
+    await h.call("delete_records", table="docs", record_ids=[rid])
+    assert not stored.exists() and not stored.parent.exists()
+    rid = (await h.call("create_records", table="docs", records=[{"title": "b"}]))["ids"][0]
+    out = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
+    stored = Path(out["attachments"][0]["url"].removeprefix("file://"))
+    await h.call("delete_table", table="docs")
+    assert not stored.exists()

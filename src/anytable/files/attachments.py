@@ -43,9 +43,9 @@ async def upload_attachment(
     addr = svc.address(provider, base, table)
     if "upload" not in addr.provider.capabilities.attachments:
         raise addr.provider.no_attachments("upload_attachment")
+    source = roots.readable(path, addr.provider.max_attachment_bytes)
     schema = await svc.schema(addr)
     target = _attachment_field(schema, field)
-    source = roots.readable(path, addr.provider.max_attachment_bytes)
     size = source.stat().st_size
     current = await _current(svc, addr, schema, record_id, target)
 
@@ -76,9 +76,9 @@ async def download_attachments(
     addr = svc.address(provider, base, table)
     if "download" not in addr.provider.capabilities.attachments:
         raise addr.provider.no_attachments("download_attachments")
+    dest = roots.folder(folder)
     schema = await svc.schema(addr)
     target = _attachment_field(schema, field)
-    dest = roots.folder(folder)
     items = await _current(svc, addr, schema, record_id, target)
     files: list[dict[str, Any]] = []
     for i, item in enumerate(items):

@@ -4,13 +4,11 @@ the allowed folders (the client's roots, else ANYTABLE_FILE_ROOTS)."""
 from __future__ import annotations
 
 import logging
-import warnings
 from typing import Annotated, Any, Literal
 
-import anyio
-from mcp.server.mcpserver import Context
-from mcp.types import CallToolResult
-from pydantic import BaseModel, ConfigDict, Field
+from mcp.server.mcpserver import Context, ListRoots, Resolve
+from mcp.types import CallToolResult, ListRootsResult
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from anytable.config import Settings
 from anytable.files import attachments, transfer
@@ -21,7 +19,20 @@ from anytable.server.results import run
 
 log = logging.getLogger("anytable.files")
 
-FormatArg = Annotated[Literal["csv", "jsonl", "xlsx"] | None, Field(description="default: from the suffix")]
+FormatArg = Annotated[
+    Literal["csv", "jsonl", "xlsx"] | None,
+    WithJsonSchema({"enum": ["csv", "jsonl", "xlsx"], "description": "default: from the suffix"}),
+]
+ColumnsArg = Annotated[
+    dict[str, str | None] | None,
+    WithJsonSchema(
+        {
+            "type": "object",
+            "additionalProperties": {"type": ["string", "null"]},
+            "description": "file column: field (null: skip)",
+        }
+    ),
+]
 PathArg = Annotated[str, Field(description="file path inside an allowed folder")]
 
 
@@ -61,20 +72,22 @@ class DownloadOut(_Out):
     files: list[SavedFile]
 
 
-async def file_roots(ctx: Context, settings: Settings) -> FileRoots:
-    """The client's roots when it declares the capability and sends some, else ANYTABLE_FILE_ROOTS."""
+def _ask_roots(ctx: Context) -> ListRoots | None:
+    """Ask the client for its roots (roots/list) when it declares the capability."""
     caps = ctx.client_capabilities
-    if caps is not None and caps.roots is not None:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                with anyio.fail_after(10):
-                    result = await ctx.session.list_roots()
-            roots = roots_from_uris([str(r.uri) for r in result.roots])
-            if roots.folders:
-                return roots
-        except Exception as exc:
-            log.warning("roots/list failed (%s); using ANYTABLE_FILE_ROOTS", type(exc).__name__)
+    return ListRoots() if caps is not None and caps.roots is not None else None
+
+
+# Filled by the framework (roots/list, or the input-required round of newer protocols), never by the caller.
+ClientRoots = Annotated[ListRootsResult | None, Resolve(_ask_roots)]
+
+
+def file_roots(client: ListRootsResult | None, settings: Settings) -> FileRoots:
+    """The client's roots when it sends some, else ANYTABLE_FILE_ROOTS."""
+    if client is not None:
+        roots = roots_from_uris([str(r.uri) for r in client.roots])
+        if roots.folders:
+            return roots
     return FileRoots.from_setting(settings.file_roots)
 
 
@@ -91,6 +104,7 @@ def register(reg: Registrar) -> None:
     async def export_records(
         path: PathArg,
         ctx: Context,
+        client_roots: ClientRoots = None,
         table: TableArg = None,
         format: FormatArg = None,
         where: WhereArg = None,
@@ -101,7 +115,7 @@ def register(reg: Registrar) -> None:
         base: BaseArg = None,
     ) -> Annotated[CallToolResult, ExportOut]:
         async def work() -> dict[str, Any]:
-            roots = await file_roots(ctx, svc.settings)
+            roots = file_roots(client_roots, svc.settings)
             return await transfer.export_records(
                 svc,
                 roots,
@@ -122,11 +136,10 @@ def register(reg: Registrar) -> None:
     async def import_records(
         path: PathArg,
         ctx: Context,
+        client_roots: ClientRoots = None,
         table: TableArg = None,
         format: FormatArg = None,
-        columns: Annotated[
-            dict[str, str | None] | None, Field(description="file column -> field (null: leave out)")
-        ] = None,
+        columns: ColumnsArg = None,
         key: Annotated[list[str] | None, Field(description="upsert key fields")] = None,
         on_match: Literal["update", "skip"] | None = None,
         dry_run: bool = False,
@@ -135,7 +148,7 @@ def register(reg: Registrar) -> None:
         base: BaseArg = None,
     ) -> Annotated[CallToolResult, ImportOut]:
         async def work() -> dict[str, Any]:
-            roots = await file_roots(ctx, svc.settings)
+            roots = file_roots(client_roots, svc.settings)
             return await transfer.import_records(
                 svc,
                 roots,
@@ -159,12 +172,13 @@ def register(reg: Registrar) -> None:
         field: FieldArg,
         path: PathArg,
         ctx: Context,
+        client_roots: ClientRoots = None,
         table: TableArg = None,
         provider: ProviderArg = None,
         base: BaseArg = None,
     ) -> Annotated[CallToolResult, AttachmentsOut]:
         async def work() -> dict[str, Any]:
-            roots = await file_roots(ctx, svc.settings)
+            roots = file_roots(client_roots, svc.settings)
             return await attachments.upload_attachment(
                 svc, roots, provider, base, table, record_id, field, path, _progress(ctx)
             )
@@ -176,12 +190,13 @@ def register(reg: Registrar) -> None:
         field: FieldArg,
         dir: Annotated[str, Field(description="folder inside an allowed folder")],
         ctx: Context,
+        client_roots: ClientRoots = None,
         table: TableArg = None,
         provider: ProviderArg = None,
         base: BaseArg = None,
     ) -> Annotated[CallToolResult, DownloadOut]:
         async def work() -> dict[str, Any]:
-            roots = await file_roots(ctx, svc.settings)
+            roots = file_roots(client_roots, svc.settings)
             return await attachments.download_attachments(
                 svc, roots, provider, base, table, record_id, field, dir, _progress(ctx)
             )

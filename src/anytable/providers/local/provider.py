@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,12 @@ from anytable.providers.base import (
     PageRequest,
     Provider,
     Record,
+    Sent,
 )
 from anytable.providers.local import catalog, records
 from anytable.providers.local.backend import SYSTEM_COLUMNS, Backend, Row
 from anytable.providers.local.catalog import field_column, records_table
+from anytable.providers.local.files import MAX_FILE, LocalFiles
 from anytable.providers.local.sql import after, compile_where, order_by
 from anytable.providers.local.sqlite import SqliteBackend
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
@@ -62,9 +65,14 @@ class LocalProvider(Provider):
         get_batch=10_000,
     )
 
-    def __init__(self, store: Path | Backend) -> None:
+    def __init__(self, store: Path | Backend, files: Path | None = None) -> None:
         self.backend = store if isinstance(store, Backend) else SqliteBackend(store)
         self.dialect = self.backend.dialect
+        if files is None and isinstance(store, Path):
+            files = store.with_name(store.stem + ".files")  # attachment files beside the SQLite file
+        self.files = LocalFiles(files) if files is not None else None
+        if self.files is not None:
+            self.capabilities = self.capabilities.model_copy(update={"attachments": ["upload", "download"]})
 
     # ------------------------------------------------------------------------ plumbing
     async def aclose(self) -> None:
@@ -109,6 +117,8 @@ class LocalProvider(Provider):
     async def delete_table(self, base: str, table_id: str) -> None:
         async with self.backend.transaction(write=True) as db:
             await catalog.delete_table(db, base, table_id)
+        if self.files is not None:
+            await self.files.forget(base, table_id)
 
     async def create_field(self, base: str, table: TableSchema, spec: FieldSpec) -> FieldInfo:
         async with self.backend.transaction(write=True) as db:
@@ -237,3 +247,20 @@ class LocalProvider(Provider):
                     f"No records with ids {', '.join(absent[:20])} in table {table.name!r}; nothing was deleted."
                 )
             await db.executemany(f"DELETE FROM {records_table(table.id)} WHERE rid = ?", [(i,) for i in ids])
+        if self.files is not None:
+            await self.files.forget(base, table.id, ids)
+
+    # ------------------------------------------------------------------------ attachments
+    max_attachment_bytes = MAX_FILE
+
+    async def upload_file(
+        self, base: str, table: TableSchema, record_id: str, path: Path, sent: Sent
+    ) -> dict[str, Any]:
+        if self.files is None:
+            raise self.no_attachments("upload_attachment")
+        return await self.files.store(base, table.id, record_id, path, sent)
+
+    def read_file(self, base: str, table: TableSchema, item: dict[str, Any]) -> AsyncIterator[bytes]:
+        if self.files is None:
+            raise self.no_attachments("download_attachments")
+        return self.files.read(item)
