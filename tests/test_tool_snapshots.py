@@ -65,6 +65,8 @@ async def test_read_only_lists_no_write_tool(tmp_path: Path) -> None:
         "describe_table",
         "query_records",
         "get_records",
+        "export_records",  # writes a file, never a table
+        "download_attachments",
     }
     assert all(t["annotations"]["readOnlyHint"] for t in tools)
 
@@ -80,7 +82,15 @@ async def test_write_tools_are_not_callable_in_read_only_mode(tmp_path: Path) ->
 async def test_every_tool_has_annotations_and_an_output_schema(tmp_path: Path) -> None:
     tools = await tool_list(Settings(local_path=str(tmp_path / "s.sqlite")))
     destructive = {"delete_table", "delete_field", "delete_records"}
-    reads = {"list_providers", "list_tables", "describe_table", "query_records", "get_records"}
+    reads = {
+        "list_providers",
+        "list_tables",
+        "describe_table",
+        "query_records",
+        "get_records",
+        "export_records",
+        "download_attachments",
+    }
     for tool in tools:
         hints = tool["annotations"]
         assert tool["outputSchema"]["type"] == "object", tool["name"]
