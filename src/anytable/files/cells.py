@@ -30,29 +30,57 @@ def number_text(value: int | float) -> str:
     return str(int(value)) if isinstance(value, float) and value.is_integer() else repr(value)
 
 
-def to_cell(field: FieldInfo, value: Any, *, typed: bool) -> Any:
-    """One read-format value as a CSV cell (``typed=False``: text) or an XLSX cell."""
-    if value is None:
-        return None if typed else ""
+def cell_writer(field: FieldInfo, *, typed: bool) -> Callable[[Any], Any]:
+    """A function turning one read-format value of ``field`` into a CSV cell (``typed=False``:
+    text) or an XLSX cell (numbers and checkboxes kept as such); the choice is made once per field."""
     t = field.type
+    empty = None if typed else ""
+
+    def text(value: Any) -> Any:
+        if value is None:
+            return empty
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return value if typed else ("true" if value else "false")
+        if isinstance(value, int | float):
+            return value if typed else number_text(value)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return SEP.join(value)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
     if t is FieldType.checkbox:
-        return bool(value) if typed else ("true" if value else "false")
-    if isinstance(value, bool):
-        return value if typed else ("true" if value else "false")
-    if isinstance(value, int | float):
-        return value if typed else number_text(value)
-    if isinstance(value, str):
-        return value
-    if t in USER_TYPES and isinstance(value, list):
-        return SEP.join(str(u.get("id", "")) if isinstance(u, dict) else str(u) for u in value)
-    if t is FieldType.url and isinstance(value, dict):
-        text, link = value.get("text") or "", value.get("link") or ""
-        return link if text in ("", link) else f"[{text}]({link})"
-    if t is FieldType.attachment and isinstance(value, list):
-        return SEP.join(str(a.get("url") or a.get("name") or "") for a in value if isinstance(a, dict))
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return SEP.join(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        if typed:
+            return lambda value: bool(value)
+        return lambda value: "true" if value else "false"
+    if t in USER_TYPES:
+
+        def users(value: Any) -> Any:
+            if isinstance(value, list):
+                return SEP.join(str(u.get("id", "")) if isinstance(u, dict) else str(u) for u in value)
+            return text(value)
+
+        return users
+    if t is FieldType.url:
+
+        def url(value: Any) -> Any:
+            if isinstance(value, dict):
+                label, link = value.get("text") or "", value.get("link") or ""
+                return link if label in ("", link) else f"[{label}]({link})"
+            return text(value)
+
+        return url
+    if t is FieldType.attachment:
+
+        def files(value: Any) -> Any:
+            if isinstance(value, list):
+                return SEP.join(
+                    str(a.get("url") or a.get("name") or "") for a in value if isinstance(a, dict)
+                )
+            return text(value)
+
+        return files
+    return text
 
 
 def cell_reader(field: FieldInfo) -> Callable[[Any], Any]:
@@ -101,8 +129,23 @@ def cell_reader(field: FieldInfo) -> Callable[[Any], Any]:
                 return cell
         return cell
 
+    def number(cell: Any) -> Any:
+        if isinstance(cell, str) and "_" not in cell:  # common forms here; others go to the coercion as text
+            try:
+                return int(cell)
+            except ValueError:
+                pass
+            try:
+                value = float(cell)
+            except ValueError:
+                return cell
+            return value if value == value and value not in (float("inf"), float("-inf")) else cell
+        return text(cell)
+
     if t in LIST_TYPES:
         convert = as_list
+    elif t is FieldType.number:
+        convert = number
     elif t is FieldType.checkbox:
         convert = checkbox
     elif t is FieldType.url:

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from anytable.errors import InputError
-from anytable.files.cells import cell_reader, json_reader, to_cell
+from anytable.files.cells import cell_reader, cell_writer, json_reader
 from anytable.files.formats import Format, Parsed, open_writer, pick_format, place, read_table, require_xlsx
 from anytable.files.roots import FileRoots
 from anytable.schemas.fields import FieldInfo, FieldType, TableSchema
 from anytable.schemas.values import record_coercer
 
 if TYPE_CHECKING:
+    from anytable.core.addressing import Address
     from anytable.core.service import Anytable
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]] | None
@@ -51,21 +52,23 @@ async def export_records(
     progress: Progress = None,
 ) -> dict[str, Any]:
     addr = svc.address(provider, base, table)
-    svc.require(addr, "records", "query", "export_records")
+    _require(addr, "query", "export_records")
     target = roots.writable(path, overwrite)
     kind = pick_format(fmt, target)
     if kind == "xlsx":
         require_xlsx()
     schema = await svc.schema(addr)
-    names = svc._projection(schema, fields) or [f.name for f in schema.fields]
-    by_name = {f.name: f for f in schema.fields}
-    columns = [by_name[n] for n in names]
-    typed = kind == "xlsx"
+    columns = _columns(schema, fields)
+    names = [f.name for f in columns]
+    cells = [cell_writer(f, typed=kind == "xlsx") for f in columns]
 
     def convert(records: list[dict[str, Any]]) -> list[list[Any]]:
         if kind == "jsonl":
             return [[r["fields"].get(n) for n in names] for r in records]
-        return [[to_cell(f, r["fields"].get(f.name), typed=typed) for f in columns] for r in records]
+        return [
+            [cell(values.get(n)) for n, cell in zip(names, cells, strict=True)]
+            for values in (r["fields"] for r in records)
+        ]
 
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     writer = await anyio.to_thread.run_sync(open_writer, kind, tmp, names)
@@ -109,7 +112,7 @@ async def import_records(
     progress: Progress = None,
 ) -> dict[str, Any]:
     addr = svc.address(provider, base, table)
-    svc.require(addr, "records", "create", "import_records")
+    _require(addr, "create", "import_records")
     if key is not None or on_match is not None:
         raise InputError("key and on_match (upsert) are not available in this version; leave them out.")
     source = roots.readable(path, MAX_IMPORT_BYTES)
@@ -156,6 +159,28 @@ async def import_records(
         out["failed_more"] = len(failed) - MAX_FAILED_SHOWN
     if ignored:
         out["ignored_columns"] = ignored
+    return out
+
+
+def _require(addr: Address, op: str, tool: str) -> None:
+    if op not in addr.provider.capabilities.records:
+        raise addr.provider.unsupported(tool)
+
+
+def _columns(schema: TableSchema, fields: Any) -> list[FieldInfo]:
+    """The fields to export, in order: ``fields`` (names or ids) or every field."""
+    if fields is None:
+        return list(schema.fields)
+    if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
+        raise InputError('fields must be a non-empty list of field names, like ["Name", "Status"].')
+    out: list[FieldInfo] = []
+    for key in fields:
+        found = schema.find_field(key)
+        if found is None:
+            known = ", ".join(repr(f.name) for f in schema.fields[:40])
+            raise InputError(f"fields: no field {key!r} in table {schema.name!r}; fields are {known}.")
+        if found not in out:
+            out.append(found)
     return out
 
 
