@@ -147,7 +147,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
                 needs = " and ".join(spec.required_env)
                 print(f"- {pid}: not enabled (set {needs})")
                 continue
-            creds = ", ".join(f"{k}={v}" for k, v in provider.credentials().items())
+            creds = ", ".join(f"{k}={v}" for k, v in spec.masked_credentials(svc.settings).items())
             try:
                 with anyio.fail_after(30):
                     status = await provider.check()

@@ -60,7 +60,7 @@ async def session(
         "dingtalk", variables, tmp_path, emulator=emu or make_emulator(), users=[ADA[1], BOB[1]]
     ) as h:
         if fast:
-            provider(h).api.retry = FAST
+            provider(h).api.http.retry = FAST
         yield h
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from anytable.providers.feishu import FeishuClient, FeishuProvider
+from anytable.providers.feishu import FeishuApi, FeishuProvider
 from anytable.providers.retry import RetryPolicy
 from tests.emulators.base import EmulatorTransport
 from tests.emulators.feishu import FeishuEmulator
@@ -116,7 +116,7 @@ def direct(
 ) -> tuple[FeishuProvider, Recorder]:
     """A provider on the emulator without the MCP layer (fast retries, emulator clock for tokens)."""
     recorder = Recorder(emu)
-    client = FeishuClient(
+    client = FeishuApi(
         app_id=APP_ID,
         app_secret=APP_SECRET,
         base_url=base_url,

@@ -34,7 +34,7 @@ async def test_token_is_fetched_once_for_many_calls(tmp_path: Path) -> None:
         await h.all_records("items")
         await h.call("describe_table", table="items")
         assert emulator(h).count("POST", TOKEN) == 1
-        assert provider(h).auth.tokens.fetches == 1
+        assert provider(h).api.auth.tokens.fetches == 1
         # every notable call carried the token and the operator
         assert emulator(h).count("GET", r"/sheets") >= 2
 

@@ -10,8 +10,8 @@ import pytest
 
 from anytable.errors import InputError, ProviderError
 from anytable.providers.dingtalk.errors import Call, api_parser, legacy_parser
+from anytable.providers.dingtalk.fields import field_info, native_field
 from anytable.providers.dingtalk.filters import DATE_MARGIN_MS, compile_where
-from anytable.providers.dingtalk.schema import field_info, native_field
 from anytable.providers.dingtalk.urls import parse_url
 from anytable.providers.dingtalk.values import check_rows, read_value, row_writer, write_value
 from anytable.providers.evaluate import matches

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from anytable.errors import InputError
-from anytable.providers.feishu import FeishuClient
-from anytable.providers.feishu.client import role_settings, view_holds
+from anytable.providers.feishu import FeishuApi
+from anytable.providers.feishu.api import role_settings, view_holds
 from anytable.providers.feishu.fields import field_info
 from anytable.providers.feishu.viewfilter import from_filter_info, to_filter_info
 from anytable.schemas.fields import TableSchema
@@ -193,7 +193,7 @@ def test_role_settings_compare_a_request_with_what_feishu_lists() -> None:
     assert role_settings(request) != role_settings(changed)
 
 
-def mock_client(routes: dict[tuple[str, str], Any]) -> tuple[FeishuClient, list[httpx.Request]]:
+def mock_client(routes: dict[tuple[str, str], Any]) -> tuple[FeishuApi, list[httpx.Request]]:
     seen: list[httpx.Request] = []
 
     def handle(request: httpx.Request) -> httpx.Response:
@@ -205,7 +205,7 @@ def mock_client(routes: dict[tuple[str, str], Any]) -> tuple[FeishuClient, list[
         body = routes[(request.method, request.url.path.split("/bitable/v1")[1])]
         return httpx.Response(200, json=body)
 
-    client = FeishuClient(
+    client = FeishuApi(
         app_id="cli_x",
         app_secret="secret-123456",
         base_url="https://open.feishu.cn",

@@ -8,8 +8,8 @@ import pytest
 
 from anytable.config import Settings
 from anytable.errors import ConfigError, InputError
-from anytable.providers.feishu import SPEC, build
-from anytable.providers.feishu.links import api_base_url, parse_url
+from anytable.providers.feishu import FeishuProvider
+from anytable.providers.feishu.urls import api_base_url, parse_url
 from tests.emulators.base import EmulatorTransport
 from tests.harness import serve
 from tests.providers.feishu_harness import APP_SECRET, APP_TOKEN, Recorder, direct, emulator, env
@@ -54,7 +54,7 @@ async def test_requests_go_to_the_chosen_host(tmp_path: Path, domain: str, host:
     emu = emulator()
     recorder = Recorder(emu)
     settings = Settings.from_env({**env(FEISHU_DOMAIN=domain), "ANYTABLE_LOCAL_PATH": str(tmp_path / "l.db")})
-    provider = build(settings, EmulatorTransport(recorder))  # type: ignore[arg-type]
+    provider = FeishuProvider.from_settings(settings, EmulatorTransport(recorder))  # type: ignore[arg-type]
     try:
         tables = await provider.list_tables(APP_TOKEN)
     finally:
@@ -90,7 +90,7 @@ async def test_requests_go_to_the_chosen_host(tmp_path: Path, domain: str, host:
 )
 def test_base_links(url: str, expected: tuple[str, str | None, str | None] | None) -> None:
     assert parse_url(url) == expected
-    assert SPEC.parse_url(url) == expected
+    assert FeishuProvider.parse_url(url) == expected
 
 
 @pytest.mark.parametrize(
@@ -131,7 +131,7 @@ async def test_a_base_link_addresses_base_table_and_view(tmp_path: Path) -> None
 def test_user_id_type_is_checked() -> None:
     settings = Settings.from_env({**env(FEISHU_USER_ID_TYPE="email")})
     with pytest.raises(ConfigError) as info:
-        build(settings)
+        FeishuProvider.from_settings(settings)
     assert "open_id" in str(info.value) and "union_id" in str(info.value)
 
 
@@ -148,9 +148,9 @@ async def test_list_providers_masks_the_secret(tmp_path: Path) -> None:
 
 
 def test_disabled_without_both_credentials() -> None:
-    assert not SPEC.enabled(Settings.from_env({"FEISHU_APP_ID": "cli_x"}))
-    assert SPEC.enabled(Settings.from_env(env()))
-    masked = SPEC.masked_credentials(Settings.from_env(env()))
+    assert not FeishuProvider.enabled(Settings.from_env({"FEISHU_APP_ID": "cli_x"}))
+    assert FeishuProvider.enabled(Settings.from_env(env()))
+    masked = FeishuProvider.masked_credentials(Settings.from_env(env()))
     assert masked["FEISHU_APP_SECRET"] == APP_SECRET[:4] + "****"
 
 

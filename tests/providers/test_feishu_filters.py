@@ -269,7 +269,7 @@ async def test_random_filters_match_the_contract_meaning(tmp_path: Path, refuse_
         emu._compile_filter = strict  # type: ignore[method-assign]
     rng = random.Random(20261122)
     async with serve("feishu", env(), tmp_path, emulator=emu) as h:
-        h.svc.providers["feishu"].client.api.limiter.rates["records.search"] = 10_000  # type: ignore[attr-defined]
+        h.svc.providers["feishu"].api.http.limiter.rates["records.search"] = 10_000  # type: ignore[attr-defined]
         await h.call("create_table", name="rand", fields=FIELDS)
         await h.call("create_records", table="rand", records=random_rows(rng, 60))
         schema = await h.svc.schema(h.svc.address("feishu", None, "rand"))

@@ -44,12 +44,12 @@ async def test_token_is_cached_and_renewed_before_it_expires() -> None:
     table = await make_table(provider)
     for _ in range(5):
         await provider.read_page(APP_TOKEN, table, _page())
-    assert rec.count("POST", "tenant_access_token") == 1 and provider.client.tokens.fetches == 1
-    first = provider.client.tokens._token
+    assert rec.count("POST", "tenant_access_token") == 1 and provider.api.tokens.fetches == 1
+    first = provider.api.tokens._token
     emu.clock.advance(7200 - 120)  # two minutes left: inside the renewal margin
     await provider.read_page(APP_TOKEN, table, _page())
     assert rec.count("POST", "tenant_access_token") == 2
-    assert provider.client.tokens._token != first
+    assert provider.api.tokens._token != first
     assert 99991663 not in rec.codes()  # renewed before use, never refused
     await provider.aclose()
 
@@ -277,7 +277,7 @@ async def test_secrets_stay_out_of_results_errors_and_logs(
     caplog.set_level(logging.DEBUG)
     emu = emulator()
     async with serve("feishu", env(), tmp_path, emulator=emu) as h:
-        h.svc.providers["feishu"].client.api.retry = FAST
+        h.svc.providers["feishu"].api.http.retry = FAST
         await h.call("create_table", name="S", fields=[{"name": "title", "type": "text"}])
         emu.faults.add("transient", r"batch_create")
         emu.faults.add("throttle", r"records/search")
@@ -292,7 +292,7 @@ async def test_secrets_stay_out_of_results_errors_and_logs(
             await h.fails("query_records", table="S", where={"field": "nope", "op": "eq", "value": 1})
         )
         texts.append(await h.fails("describe_table", base="bascnNoSuchBase0001", table="S"))
-        token = h.svc.providers["feishu"].client.tokens._token
+        token = h.svc.providers["feishu"].api.tokens._token
     assert token and token.startswith("t-")
     everything = "\n".join(texts) + "\n" + caplog.text
     assert APP_SECRET not in everything and token not in everything

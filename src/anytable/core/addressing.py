@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from anytable.errors import ConfigError, InputError
 from anytable.providers.base import Provider
-from anytable.providers.registry import ProviderSpec
 
 LOCAL_DEFAULT_BASE = "default"
 
@@ -24,13 +23,13 @@ class Address:
     view: str | None = None  # from a share URL
 
 
-def _enable_hint(spec: ProviderSpec) -> str:
+def _enable_hint(spec: type[Provider]) -> str:
     return f"set {' and '.join(spec.required_env)} in the server's environment"
 
 
 def resolve_address(
     providers: dict[str, Provider],
-    specs: dict[str, ProviderSpec],
+    specs: dict[str, type[Provider]],
     *,
     provider: str | None,
     base: str | None,

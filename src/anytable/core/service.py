@@ -17,7 +17,7 @@ from anytable.core.addressing import Address, resolve_address
 from anytable.core.records import RecordsMixin
 from anytable.errors import InputError, NotFoundError, NotSupportedError
 from anytable.providers.base import Provider
-from anytable.providers.registry import ProviderSpec, TransportFactory, build_providers, provider_specs
+from anytable.providers.registry import TransportFactory, build_providers, provider_classes
 from anytable.schemas.fields import SELECT_TYPES, FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]] | None
@@ -30,7 +30,7 @@ class Anytable(RecordsMixin):
     def __init__(self, settings: Settings, transports: TransportFactory | None = None) -> None:
         self.settings = settings
         self.tz = settings.tz()
-        self.specs: dict[str, ProviderSpec] = provider_specs()
+        self.specs: dict[str, type[Provider]] = provider_classes()  # each provider's descriptor
         self.providers: dict[str, Provider] = build_providers(settings, transports)
         self._tables: dict[tuple[str, str], tuple[float, list[TableInfo]]] = {}
         self._schemas: dict[tuple[str, str, str], tuple[float, TableSchema]] = {}
@@ -117,16 +117,12 @@ class Anytable(RecordsMixin):
     def list_providers(self) -> dict[str, Any]:
         out = []
         for pid, spec in self.specs.items():
-            provider = self.providers.get(pid)
-            caps = provider.capabilities if provider else spec.capabilities
             out.append(
                 {
                     "id": pid,
-                    "enabled": provider is not None,
-                    "capabilities": caps.model_dump(),
-                    "credentials": provider.credentials()
-                    if provider
-                    else spec.masked_credentials(self.settings),
+                    "enabled": pid in self.providers,
+                    "capabilities": spec.capabilities.model_dump(),
+                    "credentials": spec.masked_credentials(self.settings),
                 }
             )
         return {"providers": out}

@@ -1,4 +1,9 @@
-"""The one interface every provider implements.
+"""The one interface every provider implements, and each provider's descriptor.
+
+A provider class is its own descriptor: ``required_env`` (the variables that enable it),
+``from_settings`` (how it is built), ``masked_credentials`` (what ``list_providers`` and ``doctor``
+show), ``parse_url`` (its share links), ``capabilities`` (what it can do: the methods it overrides;
+``tests/unit/test_provider_shape.py`` checks they agree) and ``limits``.
 
 Providers speak canonical values (``anytable.schemas.values``) and the checked filter tree
 (``anytable.schemas.filters``). Everything the tools share (resolving tables by name, checking
@@ -12,10 +17,12 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
+import httpx
 from pydantic import BaseModel
 
+from anytable.config import ENV_VARS, Settings
 from anytable.errors import NotSupportedError
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
 from anytable.schemas.filters import Node, SortKey
@@ -31,7 +38,7 @@ class Capabilities(BaseModel):
     fields: list[str] = ["create", "update", "delete"]
     records: list[str] = ["query", "get", "create", "update", "delete"]
     field_types: list[str] = []  # types create_table / create_field accept
-    views: bool = False
+    views: bool = False  # the one statement of views: create_view/delete_view and list_views follow it
     native_sort: bool = False  # False: sorting reads every match and sorts in the server
     record_ids_on_create: bool = True
     bases: bool = True  # False: the credentials name the only database (GPTBots)
@@ -92,17 +99,32 @@ class Provider(ABC):
     )
     open_world: bool = True  # talks to an external service
     base_env: str | None = None  # the variable that sets a default base (FEISHU_APP_TOKEN...)
+    required_env: ClassVar[tuple[str, ...]] = ()  # variables that enable it, all needed (none: always on)
 
-    # --------------------------------------------------------------- configuration and bases
-    def credentials(self) -> dict[str, str]:
-        """Configured credentials, masked (``abcd****``) where secret."""
+    # --------------------------------------------------------------- the descriptor
+    @classmethod
+    def enabled(cls, settings: Settings) -> bool:
+        """Enabled when every variable of ``required_env`` is set."""
+        return all(getattr(settings, ENV_VARS[var]) for var in cls.required_env)
+
+    @classmethod
+    @abstractmethod
+    def from_settings(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Self:
+        """The provider the settings describe (``transport``: tests route its HTTP to an emulator)."""
+
+    @classmethod
+    def masked_credentials(cls, settings: Settings) -> dict[str, str]:
+        """The provider's configuration as ``list_providers`` and ``doctor`` show it, secrets masked
+        (``abcd****``); the same whether it is enabled or not."""
         return {}
 
-    def default_base(self) -> str | None:
+    @classmethod
+    def parse_url(cls, url: str) -> tuple[str, str | None, str | None] | None:
+        """(base, table, view) from a share URL of this provider, or None if it is not one."""
         return None
 
-    def parse_url(self, url: str) -> tuple[str, str | None, str | None] | None:
-        """(base, table, view) from a share URL of this provider, or None if it is not one."""
+    # --------------------------------------------------------------- configuration and bases
+    def default_base(self) -> str | None:
         return None
 
     async def check(self) -> str:

@@ -75,7 +75,7 @@ async def _prepare(
     if not isinstance(addr.provider, FeishuProvider):  # pragma: no cover - the address is feishu's
         raise InputError(f"{tool} manages Feishu/Lark bases only.")
     schema = await svc.schema(addr, fresh=True) if action in NEEDS_TABLE else None
-    return FeishuAdmin(addr.provider.client, addr.base, svc.tz), addr, schema
+    return FeishuAdmin(addr.provider.api, addr.base, svc.tz), addr, schema
 
 
 def register(reg: Registrar) -> None:

@@ -43,3 +43,11 @@ def _first(values: list[str] | None) -> str | None:
         if _ID.match(value):
             return value
     return None
+
+
+def base_id(value: str | None) -> str | None:
+    """A base given as its id or its link (DINGTALK_BASE_ID may be either)."""
+    if not value:
+        return None
+    parsed = parse_url(value) if value.lower().startswith(("http://", "https://")) else None
+    return parsed[0] if parsed else value.strip()

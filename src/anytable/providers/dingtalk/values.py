@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from anytable.errors import InputError
-from anytable.providers.dingtalk.schema import multiple
+from anytable.providers.dingtalk.fields import multiple
 from anytable.schemas.fields import FieldInfo, FieldType, TableSchema
 from anytable.schemas.values import value_error
 

@@ -5,7 +5,7 @@ Everything the agent names (tables, views, forms, questions, roles, dashboards, 
 accepted by id or name and resolved here before anything is sent; what comes back is normalised
 (``roles`` for role and member shapes, ``viewfilter`` for view filters). Checks that Feishu would
 make too (duplicate names, the 30-role and 200-member limits, a hidden question taking no other
-change) are made first so that bad input changes nothing. Writes go through ``FeishuClient``,
+change) are made first so that bad input changes nothing. Writes go through ``FeishuApi``,
 which reconciles a lost answer by reading back.
 """
 
@@ -24,7 +24,7 @@ from anytable.schemas.values import short
 
 from . import fields as ff
 from . import roles as rr
-from .client import MEMBER_BATCH, FeishuClient, is_member
+from .api import MEMBER_BATCH, FeishuApi, is_member
 from .viewfilter import from_filter_info, to_filter_info
 
 READS = ("app", "dashboards", "form", "view", "roles", "members")
@@ -106,8 +106,8 @@ def _pick(
 class FeishuAdmin:
     """The administration of one base (``app``) through one provider's client."""
 
-    def __init__(self, client: FeishuClient, app: str, tz: tzinfo) -> None:
-        self.client = client
+    def __init__(self, api: FeishuApi, app: str, tz: tzinfo) -> None:
+        self.api = api
         self.app = app
         self.tz = tz
         self._fields: dict[str, list[FieldInfo]] = {}
@@ -117,16 +117,16 @@ class FeishuAdmin:
         self, what: str, table: TableSchema | None, view: str | None, role: str | None
     ) -> dict[str, Any]:
         if what == "app":
-            return {"app": _app_out(await self.client.get_app(self.app))}
+            return {"app": _app_out(await self.api.get_app(self.app))}
         if what == "dashboards":
-            return {"dashboards": [_dashboard_out(d) for d in await self.client.list_dashboards(self.app)]}
+            return {"dashboards": [_dashboard_out(d) for d in await self.api.list_dashboards(self.app)]}
         if what == "form":
             assert table is not None
             return await self._read_form(table, _form_id(table, view))
         if what == "view":
             assert table is not None
             view_id = _view_id(table, view)
-            return {"view": self._view_out(await self.client.get_view(self.app, table.id, view_id), table)}
+            return {"view": self._view_out(await self.api.get_view(self.app, table.id, view_id), table)}
         if what == "roles":
             return await self._advanced(self._read_roles())
         return await self._advanced(self._read_members(role))
@@ -171,7 +171,7 @@ class FeishuAdmin:
         except ProviderError as exc:
             if exc.code != 1254301:
                 raise
-            if (await self.client.get_app(self.app)).get("is_advanced"):
+            if (await self.api.get_app(self.app)).get("is_advanced"):
                 raise ProviderError(
                     f"Advanced permissions of base {self.app!r} were just switched on and Feishu is still applying "
                     "them: call the tool again in a few seconds.",
@@ -193,7 +193,7 @@ class FeishuAdmin:
             _typed(data, "advanced", bool, "true or false")
             body["is_advanced"] = data["advanced"]
         try:
-            app = await self.client.update_app(self.app, body)
+            app = await self.api.update_app(self.app, body)
         except ProviderError as exc:
             if exc.code == 1254301:
                 exc.message = (
@@ -201,14 +201,14 @@ class FeishuAdmin:
                     "cannot)."
                 )
             if "name" in body and "is_advanced" in body:  # A.11: the name changes first, then the switch
-                current = await self.client.get_app(self.app)
+                current = await self.api.get_app(self.app)
                 if current.get("name") == body["name"]:
                     exc.message += (
                         f" The name was changed to {body['name']!r}; advanced permissions were not."
                     )
             raise
         if not app.get("app_token"):
-            app = await self.client.get_app(self.app)
+            app = await self.api.get_app(self.app)
         return {"app": _app_out(app)}
 
     async def _copy_dashboard(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -217,11 +217,11 @@ class FeishuAdmin:
             raise InputError("data.name: a dashboard name has no [ or ].")
         if not isinstance(data.get("dashboard"), str):
             raise InputError("data.dashboard: the dashboard to copy, by id or name.")
-        dashboards = await self.client.list_dashboards(self.app)
+        dashboards = await self.api.list_dashboards(self.app)
         source = _pick(dashboards, data["dashboard"], "block_id", "name", "dashboard", "the dashboards are")
         if any(d.get("name") == name for d in dashboards):
             raise InputError(f"A dashboard named {name!r} already exists; pick another name.")
-        copy = await self.client.copy_dashboard(self.app, str(source["block_id"]), name)
+        copy = await self.api.copy_dashboard(self.app, str(source["block_id"]), name)
         return {"dashboard": _dashboard_out(copy if copy.get("block_id") else {"name": name})}
 
     # ------------------------------------------------------------------------ views and forms
@@ -256,7 +256,7 @@ class FeishuAdmin:
             changes["hidden_fields"] = _hidden(table, data["hidden_fields"])
         if changes:
             # A.20 lists both keys of property: send the current value of the one not changed.
-            current = (await self.client.get_view(self.app, table.id, view_id)).get("property") or {}
+            current = (await self.api.get_view(self.app, table.id, view_id)).get("property") or {}
             prop: dict[str, Any] = {"hidden_fields": current.get("hidden_fields")}
             info = current.get("filter_info")
             if isinstance(info, dict) and info.get("conditions"):
@@ -268,19 +268,19 @@ class FeishuAdmin:
                     ],
                 }
             body["property"] = {**prop, **changes}
-        view = await self.client.update_view(self.app, table.id, view_id, body)
+        view = await self.api.update_view(self.app, table.id, view_id, body)
         if not view.get("view_id"):
-            view = await self.client.get_view(self.app, table.id, view_id)
+            view = await self.api.get_view(self.app, table.id, view_id)
         return {"view": self._view_out(view, table)}
 
     async def _read_form(self, table: TableSchema, form_id: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
 
         async def form() -> None:
-            out["form"] = _form_out(await self.client.get_form(self.app, table.id, form_id), form_id)
+            out["form"] = _form_out(await self.api.get_form(self.app, table.id, form_id), form_id)
 
         async def questions() -> None:
-            items = await self.client.list_form_fields(self.app, table.id, form_id)
+            items = await self.api.list_form_fields(self.app, table.id, form_id)
             out["questions"] = [_question_out(q, table) for q in items]
 
         async with anyio.create_task_group() as tg:  # two endpoints, two rate limits: at once
@@ -300,15 +300,15 @@ class FeishuAdmin:
                 f"data.shared_limit is {short(data['shared_limit'])}; use off (invited people), tenant_editable "
                 "(anyone in the organisation with the link) or anyone_editable (anyone with the link)."
             )
-        form = await self.client.update_form(self.app, table.id, form_id, data)
+        form = await self.api.update_form(self.app, table.id, form_id, data)
         if not form:
-            form = await self.client.get_form(self.app, table.id, form_id)
+            form = await self.api.get_form(self.app, table.id, form_id)
         return {"form": _form_out(form, form_id)}
 
     async def _update_question(
         self, table: TableSchema, form_id: str, data: dict[str, Any]
     ) -> dict[str, Any]:
-        questions = await self.client.list_form_fields(self.app, table.id, form_id)
+        questions = await self.api.list_form_fields(self.app, table.id, form_id)
         if "question" not in data:
             raise InputError("update_question needs data.question: the question's id, field name or title.")
         target = _question(questions, table, data["question"], "data.question")
@@ -342,7 +342,7 @@ class FeishuAdmin:
                 "A hidden question takes no other change: hide it alone, or pass visible: true with the change."
             )
         field_id = str(target["field_id"])
-        answer = await self.client.update_form_field(self.app, table.id, form_id, field_id, body)
+        answer = await self.api.update_form_field(self.app, table.id, form_id, field_id, body)
         merged = {**target, **{k: v for k, v in answer.items() if k != "pre_field_id"}, "field_id": field_id}
         return {"question": _question_out(merged, table)}
 
@@ -350,7 +350,7 @@ class FeishuAdmin:
     async def _table_fields(self, table_id: str) -> list[FieldInfo]:
         if table_id not in self._fields:
             self._fields[table_id] = [
-                ff.field_info(f) for f in await self.client.list_fields(self.app, table_id)
+                ff.field_info(f) for f in await self.api.list_fields(self.app, table_id)
             ]
         return self._fields[table_id]
 
@@ -359,7 +359,7 @@ class FeishuAdmin:
         if any(r.get("block_roles") for r in roles):
             dashboards = {
                 str(d.get("block_id")): str(d.get("name", ""))
-                for d in await self.client.list_dashboards(self.app)
+                for d in await self.api.list_dashboards(self.app)
             }
         fields: dict[str, list[FieldInfo]] = {}
         for role in roles:
@@ -370,17 +370,17 @@ class FeishuAdmin:
         return [rr.role_out(r, fields, dashboards) for r in roles]
 
     async def _read_roles(self) -> dict[str, Any]:
-        return {"roles": await self._roles_out(await self.client.list_roles(self.app))}
+        return {"roles": await self._roles_out(await self.api.list_roles(self.app))}
 
     async def _role(self, key: str | None, roles: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         if not isinstance(key, str) or not key.strip():
             raise InputError("role is required: the role's id or name (feishu_read what=roles lists them).")
         if roles is None:
-            roles = await self.client.list_roles(self.app)
+            roles = await self.api.list_roles(self.app)
         return _pick(roles, key.strip(), "role_id", "role_name", "role", "the roles are")
 
     async def _save_role(self, data: dict[str, Any], key: str | None) -> dict[str, Any]:
-        roles = await self.client.list_roles(self.app)
+        roles = await self.api.list_roles(self.app)
         current = None if key is None else await self._role(key, roles)
         if current is None and "name" not in data:
             raise InputError("create_role needs data.name (the role's name).")
@@ -407,10 +407,10 @@ class FeishuAdmin:
                 body["block_roles"], await self._block_roles(data["dashboards"]), "block_id"
             )
         if current is None:
-            saved = await self.client.create_role(self.app, body)
+            saved = await self.api.create_role(self.app, body)
         else:
             role_id = str(current["role_id"])
-            saved = await self.client.update_role(self.app, role_id, body)
+            saved = await self.api.update_role(self.app, role_id, body)
             saved = {**saved, "role_id": role_id} if saved.get("role_name") else await self._role(role_id)
         return {"role": (await self._roles_out([saved]))[0]}
 
@@ -420,7 +420,7 @@ class FeishuAdmin:
                 f'data.tables must be a list (at most {rr.MAX_ITEMS}) like [{{"table": "Deals", "perm": "read"}}]; '
                 "perm: none, read, edit_records or edit_all."
             )
-        tables = {str(t["table_id"]): str(t.get("name", "")) for t in await self.client.list_tables(self.app)}
+        tables = {str(t["table_id"]): str(t.get("name", "")) for t in await self.api.list_tables(self.app)}
         needed = {
             str(item.get("table", item.get("id")))
             for item in raw
@@ -445,8 +445,7 @@ class FeishuAdmin:
                 'data.dashboards must be a list like [{"dashboard": "Overview", "perm": "read"}].'
             )
         dashboards = {
-            str(d.get("block_id")): str(d.get("name", ""))
-            for d in await self.client.list_dashboards(self.app)
+            str(d.get("block_id")): str(d.get("name", "")) for d in await self.api.list_dashboards(self.app)
         }
         out = [rr.block_role(item, f"data.dashboards[{i}]", dashboards) for i, item in enumerate(raw)]
         ids = [b["block_id"] for b in out]
@@ -456,16 +455,16 @@ class FeishuAdmin:
 
     async def _delete_role(self, key: str | None) -> dict[str, Any]:
         role = await self._role(key)
-        await self.client.delete_role(self.app, str(role["role_id"]))
+        await self.api.delete_role(self.app, str(role["role_id"]))
         return {"deleted": True, "role": {"id": role["role_id"], "name": role.get("role_name", "")}}
 
     # ------------------------------------------------------------------------ members
     async def _read_members(self, key: str | None) -> dict[str, Any]:
         role = await self._role(key)
-        items = await self.client.list_members(self.app, str(role["role_id"]))
+        items = await self.api.list_members(self.app, str(role["role_id"]))
         return {
             "role": {"id": role["role_id"], "name": role.get("role_name", "")},
-            "members": [rr.member_out(m, self.client.user_id_type) for m in items],
+            "members": [rr.member_out(m, self.api.user_id_type) for m in items],
         }
 
     async def _change_members(self, key: str | None, raw: Any, *, add: bool) -> dict[str, Any]:
@@ -475,14 +474,12 @@ class FeishuAdmin:
         wanted = list(
             {
                 (m["type"], m["id"]): m
-                for m in (
-                    rr.member_ref(r, f"members[{i}]", self.client.user_id_type) for i, r in enumerate(raw)
-                )
+                for m in (rr.member_ref(r, f"members[{i}]", self.api.user_id_type) for i, r in enumerate(raw))
             }.values()
         )
         role = await self._role(key)
         role_id = str(role["role_id"])
-        items = await self.client.list_members(self.app, role_id)
+        items = await self.api.list_members(self.app, role_id)
         todo = [m for m in wanted if is_member(m, items) != add]
         skipped = [m for m in wanted if is_member(m, items) == add]
         if add and len(items) + len(todo) > MAX_MEMBERS:
@@ -493,11 +490,11 @@ class FeishuAdmin:
         done = 0
         try:
             if len(todo) == 1:
-                single = self.client.add_member if add else self.client.remove_member
+                single = self.api.add_member if add else self.api.remove_member
                 await single(self.app, role_id, todo[0])
                 done = 1
             else:
-                batch = self.client.add_members if add else self.client.remove_members
+                batch = self.api.add_members if add else self.api.remove_members
                 for part in chunked(todo, MEMBER_BATCH):
                     await batch(self.app, role_id, part)
                     done += len(part)

@@ -17,7 +17,7 @@ import anyio
 
 from anytable.errors import ProviderError
 from anytable.providers.base import Sent
-from anytable.providers.feishu.client import FeishuClient
+from anytable.providers.feishu.api import FeishuApi
 
 MEDIAS = "/open-apis/drive/v1/medias"
 UPLOAD_ALL_MAX = 20 * 1024 * 1024  # upload_all takes at most 20 MB; above, the chunked upload
@@ -39,7 +39,7 @@ async def _read(path: Path, offset: int, size: int) -> bytes:
     return await anyio.to_thread.run_sync(work)
 
 
-async def upload(client: FeishuClient, app: str, path: Path, sent: Sent) -> str:
+async def upload(client: FeishuApi, app: str, path: Path, sent: Sent) -> str:
     """Upload the file at ``path`` into base ``app``; its file_token."""
     name = path.name
     size = path.stat().st_size
@@ -107,7 +107,7 @@ async def upload(client: FeishuClient, app: str, path: Path, sent: Sent) -> str:
     return _token(finished)
 
 
-async def download(client: FeishuClient, app: str, file_token: str, size: int | None) -> AsyncIterator[bytes]:
+async def download(client: FeishuApi, app: str, file_token: str, size: int | None) -> AsyncIterator[bytes]:
     """The content of a file in ranges of DOWNLOAD_CHUNK bytes (``size``: its length, when known)."""
     where = client.where(app)
     offset = 0

@@ -2,7 +2,9 @@
 
 Bases are app_tokens (or their /base/ links); tables, fields, views and records map one to one.
 The HTTP side (token, rate limits, retries, idempotency, per-table write serialisation) is in
-``client``; value formats in ``values``; the filter in ``filters``; field types in ``fields``.
+``api``; value formats in ``values``; the filter in ``filters``; field types in ``fields``; share
+links and hosts in ``urls``; error codes in ``errors``; the base settings of the feishu_* tools in
+``admin`` (roles in ``roles``, view filters in ``viewfilter``).
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import anyio
+import httpx
 
-from anytable.errors import InputError, NotSupportedError, ProviderError
+from anytable.config import Settings
+from anytable.errors import ConfigError, InputError, NotSupportedError, ProviderError
+from anytable.masking import mask
 from anytable.providers.base import (
     Capabilities,
     CompiledFilter,
@@ -32,9 +37,9 @@ from anytable.schemas.filters import Node, fields_of
 
 from . import drive
 from . import fields as ff
-from .client import BATCH, GET_BATCH, SEARCH_PAGE, FeishuClient
+from .api import BATCH, GET_BATCH, SEARCH_PAGE, FeishuApi
 from .filters import FeishuFilter, compile_where
-from .links import parse_url
+from .urls import api_base_url, parse_url
 from .values import RecordReader, RecordWriter, check_rows
 
 VIEW_TYPES = ("grid", "kanban", "gallery", "gantt", "form")  # A.3, A.23
@@ -43,10 +48,21 @@ REFUSED_FILTER_CODES = (1254018, 1254107)  # InvalidFilter, FilterLengthExceedLi
 MAX_REMEMBERED = 64
 
 
+def user_id_type(settings: Settings) -> str:
+    """FEISHU_USER_ID_TYPE, checked."""
+    value = (settings.feishu_user_id_type or "open_id").strip()
+    if value not in USER_ID_TYPES:
+        raise ConfigError(
+            f"FEISHU_USER_ID_TYPE={value!r} is not a Feishu user id type; use {', '.join(USER_ID_TYPES)}."
+        )
+    return value
+
+
 class FeishuProvider(Provider):
     id = "feishu"
     title = "Feishu/Lark"
     base_env = "FEISHU_APP_TOKEN"
+    required_env = ("FEISHU_APP_ID", "FEISHU_APP_SECRET")
     # native_sort is False: no reference says where Feishu puts empty values when sorting, nor how
     # it orders text and options, while the contract puts empty values last in both directions.
     # Sorting in the server is right whatever Feishu does (a sorted query reads every match once).
@@ -63,48 +79,67 @@ class FeishuProvider(Provider):
         serialize_writes=True,
     )
 
-    def __init__(self, client: FeishuClient, *, app_token: str | None = None) -> None:
-        self.client = client
+    def __init__(self, api: FeishuApi, *, app_token: str | None = None) -> None:
+        self.api = api
         self.app_token = app_token
         # Filters a deployment refused (InvalidFilter): their queries are filtered here instead.
         self._refused: OrderedDict[str, None] = OrderedDict()
 
-    # ------------------------------------------------------------------ configuration
-    def credentials(self) -> dict[str, str]:
+    # ------------------------------------------------------------------ the descriptor
+    @classmethod
+    def from_settings(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Self:
+        assert settings.feishu_app_id and settings.feishu_app_secret
+        api = FeishuApi(
+            app_id=settings.feishu_app_id,
+            app_secret=settings.feishu_app_secret,
+            base_url=api_base_url(settings.feishu_domain),
+            user_id_type=user_id_type(settings),
+            transport=transport,
+        )
+        return cls(api, app_token=settings.feishu_app_token)
+
+    @classmethod
+    def masked_credentials(cls, settings: Settings) -> dict[str, str]:
+        try:
+            domain = api_base_url(settings.feishu_domain)
+        except ConfigError:
+            domain = f"{settings.feishu_domain} (not a Feishu domain)"
         out = {
-            "FEISHU_APP_ID": self.client.app_id,
-            "FEISHU_APP_SECRET": self.client.masked_secret,
-            "FEISHU_DOMAIN": self.client.base_url,
-            "FEISHU_USER_ID_TYPE": self.client.user_id_type,
+            "FEISHU_APP_ID": settings.feishu_app_id or "",
+            "FEISHU_APP_SECRET": mask(settings.feishu_app_secret),
+            "FEISHU_DOMAIN": domain,
+            "FEISHU_USER_ID_TYPE": settings.feishu_user_id_type,
         }
-        if self.app_token:
-            out["FEISHU_APP_TOKEN"] = self.app_token
+        if settings.feishu_app_token:
+            out["FEISHU_APP_TOKEN"] = settings.feishu_app_token
         return out
 
+    @classmethod
+    def parse_url(cls, url: str) -> tuple[str, str | None, str | None] | None:
+        return parse_url(url)
+
+    # ------------------------------------------------------------------ configuration
     def default_base(self) -> str | None:
         return self.app_token
 
-    def parse_url(self, url: str) -> tuple[str, str | None, str | None] | None:
-        return parse_url(url)
-
     async def check(self) -> str:
-        await self.client.tokens.get()
-        line = f"tenant_access_token for app {self.client.app_id} from {self.client.base_url}"
+        await self.api.tokens.get()
+        line = f"tenant_access_token for app {self.api.app_id} from {self.api.base_url}"
         if self.app_token:
             tables = await self.list_tables(self.app_token)
             line += f"; base {self.app_token} has {len(tables)} tables"
         return line
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.api.aclose()
 
     def _remember(self, app: str, table_id: str, name: str) -> None:
-        self.client.table_names[(app, table_id)] = name
+        self.api.table_names[(app, table_id)] = name
 
     # ------------------------------------------------------------------ tables
     async def list_tables(self, base: str) -> list[TableInfo]:
         out = []
-        for item in await self.client.list_tables(base):
+        for item in await self.api.list_tables(base):
             info = TableInfo(id=str(item.get("table_id", "")), name=str(item.get("name", "")))
             self._remember(base, info.id, info.name)
             out.append(info)
@@ -114,14 +149,14 @@ class FeishuProvider(Provider):
         lists: dict[str, list[dict[str, Any]]] = {}
 
         async def fetch(kind: str) -> None:
-            call = self.client.list_fields if kind == "fields" else self.client.list_views
+            call = self.api.list_fields if kind == "fields" else self.api.list_views
             lists[kind] = await call(base, table_id)
 
         async with anyio.create_task_group() as tg:  # two endpoints, two rate limits: at once
             tg.start_soon(fetch, "fields")
             tg.start_soon(fetch, "views")
         raw_fields, raw_views = lists["fields"], lists["views"]
-        name = self.client.table_names.get((base, table_id))
+        name = self.api.table_names.get((base, table_id))
         if name is None:
             name = next((t.name for t in await self.list_tables(base) if t.id == table_id), table_id)
         return TableSchema(
@@ -135,20 +170,20 @@ class FeishuProvider(Provider):
         specs = list(fields) or [FieldSpec(name="Name", type=FieldType.text)]
         ff.check_primary(specs[0])
         table = {"name": name, "fields": [ff.create_body(s) for s in specs]}
-        data = await self.client.create_table(base, table)
+        data = await self.api.create_table(base, table)
         table_id = str(data.get("table_id", ""))
         self._remember(base, table_id, name)
         return TableInfo(id=table_id, name=name)
 
     async def rename_table(self, base: str, table_id: str, name: str) -> TableInfo:
-        data = await self.client.rename_table(base, table_id, name)
+        data = await self.api.rename_table(base, table_id, name)
         new_name = str(data.get("name") or name)
         self._remember(base, table_id, new_name)
         return TableInfo(id=table_id, name=new_name)
 
     async def delete_table(self, base: str, table_id: str) -> None:
-        await self.client.delete_table(base, table_id)
-        self.client.table_names.pop((base, table_id), None)
+        await self.api.delete_table(base, table_id)
+        self.api.table_names.pop((base, table_id), None)
 
     # ------------------------------------------------------------------ fields
     def check_field_type(self, spec: FieldSpec) -> None:
@@ -164,7 +199,7 @@ class FeishuProvider(Provider):
             )
 
     async def create_field(self, base: str, table: TableSchema, spec: FieldSpec) -> FieldInfo:
-        data = await self.client.create_field(base, table.id, ff.create_body(spec))
+        data = await self.api.create_field(base, table.id, ff.create_body(spec))
         return ff.field_info(data.get("field") or {})
 
     async def update_field(
@@ -174,11 +209,11 @@ class FeishuProvider(Provider):
         if body is None:
             return field  # nothing to change (Feishu would answer 1254606 DataNotChange)
         try:
-            data = await self.client.update_field(base, table.id, field.id, body)
+            data = await self.api.update_field(base, table.id, field.id, body)
         except ProviderError as exc:
             if exc.code != 1254606:  # DataNotChange: it already is as asked
                 raise
-            current = await self.client.list_fields(base, table.id)
+            current = await self.api.list_fields(base, table.id)
             data = {"field": next((f for f in current if f.get("field_id") == field.id), {})}
         raw = data.get("field") or {}
         if raw.get("is_primary") is None:
@@ -186,7 +221,7 @@ class FeishuProvider(Provider):
         return ff.field_info(raw)
 
     async def delete_field(self, base: str, table: TableSchema, field: FieldInfo) -> None:
-        await self.client.delete_field(base, table.id, field.id)
+        await self.api.delete_field(base, table.id, field.id)
 
     # ------------------------------------------------------------------ views
     async def create_view(self, base: str, table: TableSchema, name: str, view_type: str) -> dict[str, Any]:
@@ -196,12 +231,12 @@ class FeishuProvider(Provider):
             )
         if any(v.name == name for v in table.views or []):
             raise InputError(f"Table {table.name!r} already has a view named {name!r}; pick another name.")
-        data = await self.client.create_view(base, table.id, name, view_type)
+        data = await self.api.create_view(base, table.id, name, view_type)
         view = _view(data.get("view") or {})
         return {"id": view.id, "name": view.name, "type": view.type or view_type}
 
     async def delete_view(self, base: str, table: TableSchema, view_id: str) -> None:
-        await self.client.delete_view(base, table.id, view_id)
+        await self.api.delete_view(base, table.id, view_id)
 
     # ------------------------------------------------------------------ records: reading
     def compile_filter(self, where: Node | None, table: TableSchema) -> CompiledFilter:
@@ -238,7 +273,7 @@ class FeishuProvider(Provider):
             body["field_names"] = names
         if native is not None and not local and native.filter is not None:
             body["filter"] = native.filter
-        data = await self.client.search_records(
+        data = await self.api.search_records(
             base,
             table.id,
             body,
@@ -256,7 +291,7 @@ class FeishuProvider(Provider):
     async def get_records(self, base: str, table: TableSchema, ids: list[str]) -> list[Record]:
         read = RecordReader(table)
         try:
-            data = await self.client.batch_get(base, table.id, ids)
+            data = await self.api.batch_get(base, table.id, ids)
         except ProviderError as exc:
             if exc.status != 404 or exc.code is not None:
                 raise
@@ -267,7 +302,7 @@ class FeishuProvider(Provider):
         found = []
         for rid in ids:
             try:
-                data = await self.client.get_record(base, table.id, rid)
+                data = await self.api.get_record(base, table.id, rid)
             except ProviderError as exc:
                 if exc.code in (1254043, 1254006):  # RecordIdNotFound, WrongRecordId: missing
                     continue
@@ -282,7 +317,7 @@ class FeishuProvider(Provider):
 
     async def create_batch(self, base: str, table: TableSchema, rows: list[dict[str, Any]]) -> CreateResult:
         write = RecordWriter(table)
-        data = await self.client.batch_create(base, table.id, [{"fields": write(row)} for row in rows])
+        data = await self.api.batch_create(base, table.id, [{"fields": write(row)} for row in rows])
         created = [r for r in data.get("records") or [] if isinstance(r, dict)]
         if len(created) != len(rows):
             raise ProviderError(
@@ -296,25 +331,25 @@ class FeishuProvider(Provider):
         self, base: str, table: TableSchema, rows: list[tuple[str, dict[str, Any]]]
     ) -> None:
         write = RecordWriter(table)
-        await self.client.batch_update(
+        await self.api.batch_update(
             base, table.id, [{"record_id": rid, "fields": write(values)} for rid, values in rows]
         )
 
     async def delete_batch(self, base: str, table: TableSchema, ids: list[str]) -> None:
-        await self.client.batch_delete(base, table.id, ids)
+        await self.api.batch_delete(base, table.id, ids)
 
     # ------------------------------------------------------------------------ attachments
     async def upload_file(
         self, base: str, table: TableSchema, record_id: str, path: Path, sent: Sent
     ) -> dict[str, Any]:
-        return {"file_token": await drive.upload(self.client, base, path, sent)}
+        return {"file_token": await drive.upload(self.api, base, path, sent)}
 
     def read_file(self, base: str, table: TableSchema, item: dict[str, Any]) -> AsyncIterator[bytes]:
         token = item.get("file_token")
         if not isinstance(token, str) or not token:
             raise InputError(f"Attachment {item.get('name')!r} has no file_token; it cannot be downloaded.")
         size = item.get("size")
-        return drive.download(self.client, base, token, size if isinstance(size, int) and size > 0 else None)
+        return drive.download(self.api, base, token, size if isinstance(size, int) and size > 0 else None)
 
 
 def _view(raw: dict[str, Any]) -> ViewInfo:

@@ -1,33 +1,12 @@
-"""The ``gptbots`` provider: a GPTBots agent's database (enabled by GPTBOTS_API_KEY)."""
+"""The ``gptbots`` provider: a GPTBots agent's database (enabled by GPTBOTS_API_KEY).
+
+``provider`` (the Provider), ``api`` (endpoints, one call path), ``errors``, ``values`` (with the
+field types), ``filters``; the import flow of writes in ``imports``, page scans in ``pages``, the
+unique-value index in ``uniques``.
+"""
 
 from __future__ import annotations
 
-import httpx
+from anytable.providers.gptbots.provider import GPTBotsProvider
 
-from anytable.config import Settings
-from anytable.providers.gptbots.client import GPTBotsProvider
-from anytable.providers.registry import ProviderSpec
-
-
-def build(settings: Settings, transport: httpx.AsyncBaseTransport | None) -> GPTBotsProvider:
-    assert settings.gptbots_api_key is not None
-    return GPTBotsProvider(
-        key=settings.gptbots_api_key,
-        endpoint=settings.gptbots_endpoint,
-        agent_id=settings.gptbots_agent_id,
-        tz=settings.tz(),
-        transport=transport,
-    )
-
-
-SPEC = ProviderSpec(
-    id="gptbots",
-    title="GPTBots",
-    required_env=("GPTBOTS_API_KEY",),
-    enabled=lambda settings: bool(settings.gptbots_api_key),
-    build=build,
-    capabilities=GPTBotsProvider.capabilities,
-    masked_credentials=lambda settings: {"GPTBOTS_API_KEY": "not set"},
-)
-
-__all__ = ["SPEC", "GPTBotsProvider"]
+__all__ = ["GPTBotsProvider"]

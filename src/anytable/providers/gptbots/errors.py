@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from anytable.errors import ProviderError
+from anytable.providers.gptbots.fields import NAME_RULE as _NAME_RULE
 from anytable.providers.http import json_body
 
 PROVIDER = "gptbots"
@@ -31,7 +32,6 @@ TABLE_NAME_EXISTS = 403108
 TOO_MANY_FIELDS = 403111
 NO_PERMISSION = 403131
 
-_NAME_RULE = "at most 32 characters of a-z, 0-9 and _, starting with a letter"
 
 # What each documented code means for the caller, and what to do (kind, message).
 MESSAGES: dict[int, tuple[str, str]] = {

@@ -1,8 +1,4 @@
-"""GPTBots field types, naming rules and values, both ways.
-
-GPTBots has five field types (provider-api-notes.md §3, create-table): TEXT, INT, FLOAT, DATETIME,
-BOOLEAN. They read as the contract's ``text``, ``number`` (INT and FLOAT), ``date`` and
-``checkbox``.
+"""GPTBots values, both ways (the field types are in ``fields``).
 
 ``number`` is created as FLOAT: the contract's number takes any number ("4.5", -0.25), and an INT
 field would refuse every fraction. Both read back as numbers (a whole FLOAT reads as an int, so
@@ -21,46 +17,14 @@ import re
 from datetime import date, datetime, time, tzinfo
 from typing import Any
 
-from anytable.schemas.fields import FieldInfo, FieldType
+from anytable.schemas.fields import FieldInfo
 from anytable.schemas.values import from_epoch_ms, short, to_epoch_ms
 
-TYPE_TO_CONTRACT: dict[str, FieldType] = {
-    "TEXT": FieldType.text,
-    "INT": FieldType.number,
-    "FLOAT": FieldType.number,
-    "DATETIME": FieldType.date,
-    "BOOLEAN": FieldType.checkbox,
-}
-CONTRACT_TO_TYPE: dict[FieldType, str] = {
-    FieldType.text: "TEXT",
-    FieldType.number: "FLOAT",
-    FieldType.date: "DATETIME",
-    FieldType.checkbox: "BOOLEAN",
-}
-FIELD_TYPES = [t.value for t in CONTRACT_TO_TYPE]
-
-NAME_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
-NAME_RULE = "at most 32 characters of a-z, 0-9 and _, starting with a letter"
 MAX_UNIQUE_CHARS = 256  # a unique field's value (import page)
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _MIN_DATETIME = datetime(1000, 1, 1)  # MySQL DATETIME range (GPTBots stores in MySQL: error 1062)
 _MAX_DATETIME = datetime(9999, 12, 31, 23, 59, 59)
-
-
-def suggest_name(name: str) -> str:
-    """A name GPTBots accepts, close to ``name`` (for error messages)."""
-    slug = re.sub(r"[^a-z0-9_]+", "_", name.strip().lower()).strip("_")
-    if not slug or not slug[0].isalpha():
-        slug = "t_" + slug if slug else "table"
-    return slug[:32].rstrip("_") or "table"
-
-
-def name_problem(name: str) -> str | None:
-    """Why GPTBots would refuse ``name`` as a table or field name (None: it is fine)."""
-    if NAME_RE.fullmatch(name):
-        return None
-    return f"{name!r} is not a GPTBots name ({NAME_RULE}); for example {suggest_name(name)!r}"
 
 
 # ------------------------------------------------------------------------------- write

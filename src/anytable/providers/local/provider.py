@@ -10,8 +10,11 @@ import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
+import httpx
+
+from anytable.config import Settings
 from anytable.errors import NotFoundError, NotSupportedError
 from anytable.providers.base import (
     Capabilities,
@@ -56,7 +59,7 @@ class LocalProvider(Provider):
     id = "local"
     title = "local"
     open_world = False
-    capabilities = Capabilities(field_types=LOCAL_TYPES, native_sort=True)
+    capabilities = Capabilities(field_types=LOCAL_TYPES, native_sort=True, attachments=["upload", "download"])
     limits = Limits(
         page_size=500,
         create_batch=1_000_000,
@@ -65,14 +68,22 @@ class LocalProvider(Provider):
         get_batch=10_000,
     )
 
+    @classmethod
+    def from_settings(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Self:
+        return cls(settings.local_db_path())
+
+    @classmethod
+    def masked_credentials(cls, settings: Settings) -> dict[str, str]:
+        return {"ANYTABLE_LOCAL_PATH": str(settings.local_db_path())}
+
     def __init__(self, store: Path | Backend, files: Path | None = None) -> None:
         self.backend = store if isinstance(store, Backend) else SqliteBackend(store)
         self.dialect = self.backend.dialect
         if files is None and isinstance(store, Path):
             files = store.with_name(store.stem + ".files")  # attachment files beside the SQLite file
         self.files = LocalFiles(files) if files is not None else None
-        if self.files is not None:
-            self.capabilities = self.capabilities.model_copy(update={"attachments": ["upload", "download"]})
+        if self.files is None:  # a store with no folder beside it keeps no files
+            self.capabilities = self.capabilities.model_copy(update={"attachments": []})
 
     # ------------------------------------------------------------------------ plumbing
     async def aclose(self) -> None:

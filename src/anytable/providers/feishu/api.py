@@ -1,6 +1,6 @@
 """The Feishu/Lark Bitable v1 HTTP client: one small method per endpoint, one call path.
 
-Every request goes through :meth:`FeishuClient.call`: ``ApiClient`` (rate limit per endpoint,
+Every request goes through :meth:`FeishuApi.call`: ``ApiClient`` (rate limit per endpoint,
 retries by error kind), the tenant_access_token (cached, renewed before expiry and on an invalid-
 token answer), and ``errors.check`` (the one place answers become data or errors). Writes to one
 table go one at a time (Feishu answers overlapping writes with 1254291 Write conflict); writes to
@@ -29,7 +29,6 @@ import anyio
 import httpx
 
 from anytable.errors import ProviderError
-from anytable.masking import mask
 from anytable.providers.http import NOT_APPLIED, ApiClient
 from anytable.providers.ratelimit import RateLimiter
 from anytable.providers.retry import DEFAULT_RETRY, RetryPolicy
@@ -100,7 +99,7 @@ MEMBER_BATCH = 100  # member_list of batch_create / batch_delete (A.45, A.46: æœ
 Reconcile = Callable[[], Awaitable[Any]]
 
 
-class FeishuClient:
+class FeishuApi:
     def __init__(
         self,
         *,
@@ -117,7 +116,7 @@ class FeishuClient:
         self._secret = app_secret
         self.base_url = base_url
         self.user_id_type = user_id_type
-        self.api = ApiClient(
+        self.http = ApiClient(
             provider="feishu",
             base_url=base_url,
             transport=transport,
@@ -129,11 +128,7 @@ class FeishuClient:
         self.table_names: dict[tuple[str, str], str] = {}  # (app, table_id) -> name, for messages
 
     async def aclose(self) -> None:
-        await self.api.aclose()
-
-    @property
-    def masked_secret(self) -> str:
-        return mask(self._secret)
+        await self.http.aclose()
 
     # ------------------------------------------------------------------------- plumbing
     async def _fetch_token(self) -> tuple[str, float]:
@@ -148,7 +143,7 @@ class FeishuClient:
             expire = body.get("expire")
             return token, float(expire) if isinstance(expire, int | float) and expire > 0 else 7200.0
 
-        result: tuple[str, float] = await self.api.call(
+        result: tuple[str, float] = await self.http.call(
             "POST",
             TOKEN_PATH,
             api="auth.tenant_access_token",
@@ -215,7 +210,7 @@ class FeishuClient:
             send_headers["Content-Type"] = "application/json; charset=utf-8"
 
         async def send() -> Any:
-            return await self.api.call(
+            return await self.http.call(
                 method,
                 prefix + path,
                 api=api,

@@ -1,14 +1,7 @@
 """The ``dingtalk`` provider: DingTalk AI Table (Notable) open API v1.0 behind the one interface.
 
-Paths, parameters and limits (provider-api-notes.md §1.4-1.6 [SDK][DOC], the insert and list pages):
-
-- tables: ``GET|POST /v1.0/notable/bases/{baseId}/sheets``, ``GET|PUT|DELETE .../sheets/{sheetIdOrName}``
-- fields: ``GET|POST .../sheets/{s}/fields``, ``PUT|DELETE .../fields/{fieldIdOrName}`` (no type change)
-- records: ``POST .../records`` (insert, ``clientToken``), ``POST .../records/list`` (``maxResults``
-  <= 100, ``nextToken``, ``filter``, ``fieldIdOrNames`` <= 100), ``GET .../records/{recordId}``,
-  ``PUT .../records`` (update), ``POST .../records/delete`` (``recordIds``),
-  ``POST /v1.0/notable/bases/{baseId}/changedRecordIds/query`` (``clientToken``)
-- every call: header ``x-acs-dingtalk-access-token``, query ``operatorId=<unionId>``.
+HTTP endpoints and the call path are in ``api``; values in ``values``; the filter in ``filters``;
+field shapes in ``fields``; share links in ``urls``.
 
 Writes go 100 records per call (the documents state no cap; a community report says inserts stop
 at 100 [3P], so 100 it is). Every API stays under 20 requests per second by itself (§1.3 [DOC]):
@@ -25,11 +18,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
-from urllib.parse import quote
+from typing import Any, Self
 
-import anyio
 import httpx
 
 from anytable.config import Settings
@@ -45,7 +35,19 @@ from anytable.providers.base import (
     Provider,
     Record,
 )
-from anytable.providers.dingtalk.auth import DingTalkAuth
+from anytable.providers.dingtalk.api import (
+    FIELD,
+    FIELDS,
+    MAX_PAGE,
+    MAX_PROJECTION,
+    RECORDS,
+    RECORDS_DELETE,
+    RECORDS_LIST,
+    SHEET,
+    SHEETS,
+    DingTalkApi,
+    gather,
+)
 from anytable.providers.dingtalk.errors import (
     DUPLICATE_TOKEN,
     NOT_FOUND,
@@ -54,33 +56,17 @@ from anytable.providers.dingtalk.errors import (
     Call,
     api_parser,
 )
+from anytable.providers.dingtalk.fields import FIELD_TYPES, field_info, fields_of, native_field
 from anytable.providers.dingtalk.filters import compile_where
-from anytable.providers.dingtalk.schema import FIELD_TYPES, field_info, fields_of, native_field
-from anytable.providers.dingtalk.urls import parse_url
+from anytable.providers.dingtalk.urls import base_id, parse_url
 from anytable.providers.dingtalk.values import check_rows, record_reader, row_writer
-from anytable.providers.http import NOT_APPLIED, ApiClient
-from anytable.providers.ratelimit import RateLimiter
+from anytable.providers.http import NOT_APPLIED
 from anytable.providers.retry import DEFAULT_RETRY, RetryPolicy
 from anytable.schemas.fields import FieldInfo, FieldSpec, TableInfo, TableSchema
 from anytable.schemas.filters import Node
 
 log = logging.getLogger("anytable.dingtalk")
-T = TypeVar("T")
 
-BASE = "/v1.0/notable/bases/{baseId}"
-SHEETS = BASE + "/sheets"
-SHEET = SHEETS + "/{sheetIdOrName}"
-FIELDS = SHEET + "/fields"
-FIELD = FIELDS + "/{fieldIdOrName}"
-RECORDS = SHEET + "/records"
-RECORD = RECORDS + "/{recordId}"
-RECORDS_LIST = RECORDS + "/list"
-RECORDS_DELETE = RECORDS + "/delete"
-CHANGED_IDS = BASE + "/changedRecordIds/query"
-
-RATE = 20.0  # requests per second per app and API (§1.3 [DOC])
-MAX_PAGE = 100  # maxResults (list page)
-MAX_PROJECTION = 100  # fieldIdOrNames
 GET_CONCURRENCY = 4  # record reads in flight at once (the limiter still spaces them)
 
 TABLES_HINT = "list_tables shows the tables of the base"
@@ -94,6 +80,7 @@ class DingTalkProvider(Provider):
     )
     limits = Limits(page_size=MAX_PAGE, create_batch=100, update_batch=100, delete_batch=100, get_batch=100)
     base_env = "DINGTALK_BASE_ID"
+    required_env = ("DINGTALK_APP_KEY", "DINGTALK_APP_SECRET")
 
     def __init__(
         self,
@@ -104,28 +91,40 @@ class DingTalkProvider(Provider):
     ) -> None:
         self.settings = settings
         SECRETS.add(settings.dingtalk_app_key, settings.dingtalk_app_secret)
-        self.api = ApiClient(
-            provider=PROVIDER,
-            base_url=settings.dingtalk_api_url.rstrip("/"),
-            transport=transport,
-            limiter=RateLimiter(default_rate=RATE),
-            retry=retry,
-        )
-        self.auth = DingTalkAuth(self.api, settings)
+        self.api = DingTalkApi(settings, transport, retry=retry)
+
+    # ------------------------------------------------------------------------ the descriptor
+    @classmethod
+    def from_settings(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Self:
+        return cls(settings, transport)
+
+    @classmethod
+    def masked_credentials(cls, settings: Settings) -> dict[str, str]:
+        """The app key and secret masked, the rest as configured."""
+        out: dict[str, str] = {}
+        if settings.dingtalk_app_key:
+            out["DINGTALK_APP_KEY"] = mask(settings.dingtalk_app_key)
+        if settings.dingtalk_app_secret:
+            out["DINGTALK_APP_SECRET"] = mask(settings.dingtalk_app_secret)
+        if settings.dingtalk_operator_id:
+            out["DINGTALK_OPERATOR_ID"] = settings.dingtalk_operator_id
+        if settings.dingtalk_user_id:
+            out["DINGTALK_USER_ID"] = settings.dingtalk_user_id
+        if settings.dingtalk_base_id:
+            out["DINGTALK_BASE_ID"] = settings.dingtalk_base_id
+        return out
+
+    @classmethod
+    def parse_url(cls, url: str) -> tuple[str, str | None, str | None] | None:
+        return parse_url(url)
 
     # ------------------------------------------------------------------------ configuration
-    def credentials(self) -> dict[str, str]:
-        return masked_credentials(self.settings)
-
     def default_base(self) -> str | None:
         return base_id(self.settings.dingtalk_base_id)
 
-    def parse_url(self, url: str) -> tuple[str, str | None, str | None] | None:
-        return parse_url(url)
-
     async def check(self) -> str:
-        await self.auth.tokens.get()
-        operator = await self.auth.operator()
+        await self.api.auth.tokens.get()
+        operator = await self.api.auth.operator()
         line = f"access token fetched; operator unionId {operator}"
         base = self.default_base()
         if base:
@@ -136,70 +135,12 @@ class DingTalkProvider(Provider):
     async def aclose(self) -> None:
         await self.api.aclose()
 
-    # ------------------------------------------------------------------------ the call path
-    async def _request(
-        self,
-        method: str,
-        template: str,
-        call: Call,
-        *,
-        ids: dict[str, str],
-        json: Any = None,
-        params: dict[str, str] | None = None,
-        idempotent: bool = True,
-        reconcile: Callable[[], Awaitable[Any]] | None = None,
-        parse: Callable[[httpx.Response], Any] | None = None,
-    ) -> Any:
-        """One notable API call: the operator in the query, the token in the header, the rate
-        limit of ``template``, the retries its answers allow."""
-        path = template.format(**{k: quote(str(v), safe="") for k, v in ids.items()})
-        operator = await self.auth.operator()
-        auth, refresh = self.auth.headers()
-        return await self.api.call(
-            method,
-            path,
-            api=f"{method} {template}",
-            params={"operatorId": operator, **(params or {})},
-            json=json,
-            parse=parse or api_parser(call),
-            auth=auth,
-            on_auth_error=refresh,
-            idempotent=idempotent,
-            reconcile=reconcile,
-        )
-
-    @staticmethod
-    async def _gather(thunks: list[Callable[[], Awaitable[T]]], limit: int) -> list[T]:
-        """Run ``thunks`` at most ``limit`` at a time; their results in order (the first error raised)."""
-        results: list[Any] = [None] * len(thunks)
-        errors: list[tuple[int, Exception]] = []
-        semaphore = anyio.Semaphore(limit)
-
-        async def run(i: int, thunk: Callable[[], Awaitable[T]]) -> None:
-            async with semaphore:
-                if errors:
-                    return
-                try:
-                    results[i] = await thunk()
-                except Exception as exc:  # re-raised below, unwrapped
-                    errors.append((i, exc))
-
-        async with anyio.create_task_group() as tg:
-            for i, thunk in enumerate(thunks):
-                tg.start_soon(run, i, thunk)
-        if errors:
-            raise min(errors, key=lambda e: e[0])[1]
-        return results
-
     # ------------------------------------------------------------------------ tables
     async def list_tables(self, base: str) -> list[TableInfo]:
-        body = await self._request(
-            "GET", SHEETS, Call(subject="the tables of the base", base=base), ids={"baseId": base}
-        )
         return [
             TableInfo(id=str(s["id"]), name=str(s.get("name") or ""))
-            for s in body.get("value") or []
-            if isinstance(s, dict) and s.get("id")
+            for s in await self.api.list_sheets(base)
+            if s.get("id")
         ]
 
     def _table_call(self, base: str, table: str, **kw: Any) -> Call:
@@ -211,21 +152,16 @@ class DingTalkProvider(Provider):
         )
 
     async def _fields(self, base: str, table_id: str) -> list[dict[str, Any]]:
-        body = await self._request(
-            "GET", FIELDS, self._table_call(base, table_id), ids={"baseId": base, "sheetIdOrName": table_id}
-        )
-        return [f for f in body.get("value") or [] if isinstance(f, dict)]
+        return await self.api.list_fields(base, table_id, self._table_call(base, table_id))
 
     async def get_schema(self, base: str, table_id: str) -> TableSchema:
-        ids = {"baseId": base, "sheetIdOrName": table_id}
-
         async def sheet() -> Any:
-            return await self._request("GET", SHEET, self._table_call(base, table_id), ids=ids)
+            return await self.api.get_sheet(base, table_id, self._table_call(base, table_id))
 
         async def fields() -> Any:
             return await self._fields(base, table_id)
 
-        info, raw_fields = await self._gather([sheet, fields], 2)
+        info, raw_fields = await gather([sheet, fields], 2)
         return TableSchema(
             id=str(info.get("id") or table_id),
             name=str(info.get("name") or table_id),
@@ -250,7 +186,7 @@ class DingTalkProvider(Provider):
                     return {"id": table.id, "name": table.name}
             return NOT_APPLIED
 
-        made = await self._request(
+        made = await self.api.request(
             "POST", SHEETS, call, ids={"baseId": base}, json=body, idempotent=False, reconcile=reconcile
         )
         return TableInfo(id=str(made.get("id")), name=str(made.get("name") or name))
@@ -259,7 +195,7 @@ class DingTalkProvider(Provider):
         call = self._table_call(
             base, table_id, write=True, invalid_hint="check name (table names are unique)"
         )
-        made = await self._request(
+        made = await self.api.request(
             "PUT", SHEET, call, ids={"baseId": base, "sheetIdOrName": table_id}, json={"name": name}
         )
         return TableInfo(id=str(made.get("id") or table_id), name=str(made.get("name") or name))
@@ -269,7 +205,7 @@ class DingTalkProvider(Provider):
             gone = all(t.id != table_id for t in await self.list_tables(base))
             return {"success": True} if gone else NOT_APPLIED
 
-        await self._request(
+        await self.api.request(
             "DELETE",
             SHEET,
             self._table_call(base, table_id, write=True),
@@ -298,7 +234,7 @@ class DingTalkProvider(Provider):
                     return raw
             return NOT_APPLIED
 
-        raw = await self._request(
+        raw = await self.api.request(
             "POST",
             FIELDS,
             self._field_call(base, table, f"the new field {spec.name!r}"),
@@ -318,7 +254,7 @@ class DingTalkProvider(Provider):
         if options is not None:
             body["property"] = {"choices": [{"name": o} for o in options]}
         ids = {"baseId": base, "sheetIdOrName": table.id, "fieldIdOrName": field.id}
-        await self._request(
+        await self.api.request(
             "PUT", FIELD, self._field_call(base, table, f"field {field.name!r}"), ids=ids, json=body
         )
         for i, raw in enumerate(await self._fields(base, table.id)):  # the answer is only {"id"}
@@ -333,7 +269,7 @@ class DingTalkProvider(Provider):
             gone = all(str(raw.get("id")) != field.id for raw in await self._fields(base, table.id))
             return {"success": True} if gone else NOT_APPLIED
 
-        await self._request(
+        await self.api.request(
             "DELETE",
             FIELD,
             self._field_call(base, table, f"field {field.name!r}"),
@@ -358,7 +294,7 @@ class DingTalkProvider(Provider):
         call = self._table_call(
             base, table.name, invalid_hint="check where and fields against describe_table"
         )
-        answer = await self._request(
+        answer = await self.api.request(
             "POST", RECORDS_LIST, call, ids={"baseId": base, "sheetIdOrName": table.id}, json=body
         )
         read = record_reader(table)
@@ -371,35 +307,27 @@ class DingTalkProvider(Provider):
             token = None
         return Page(records=records, next_token=token)
 
-    async def _get_record(self, base: str, table: TableSchema, record_id: str) -> dict[str, Any] | None:
-        call = Call(
+    @staticmethod
+    def _record_call(base: str, table: TableSchema, record_id: str) -> Call:
+        return Call(
             subject=f"record {record_id!r} in table {table.name!r}",
             base=base,
             not_found_hint="check the ids with query_records",
         )
-        try:
-            return await self._request(
-                "GET", RECORD, call, ids={"baseId": base, "sheetIdOrName": table.id, "recordId": record_id}
-            )
-        except ProviderError as exc:
-            if exc.code == NOT_FOUND:
-                return None
-            raise
 
     async def _read_many(self, base: str, table: TableSchema, ids: list[str]) -> list[dict[str, Any] | None]:
         """Each record of ``ids`` as DingTalk returns it (None: not there), one read per id: DingTalk
         has no batch read. When none is there, the table itself is checked (then every read says
         'not found' too)."""
-        raws = await self._gather(
-            [lambda rid=rid: self._get_record(base, table, rid) for rid in ids], GET_CONCURRENCY
+        raws = await gather(
+            [
+                lambda rid=rid: self.api.get_record(base, table.id, rid, self._record_call(base, table, rid))
+                for rid in ids
+            ],
+            GET_CONCURRENCY,
         )
         if ids and not any(raws):
-            await self._request(
-                "GET",
-                SHEET,
-                self._table_call(base, table.name),
-                ids={"baseId": base, "sheetIdOrName": table.id},
-            )
+            await self.api.get_sheet(base, table.id, self._table_call(base, table.name))
         return raws
 
     async def _exists(self, base: str, table: TableSchema, ids: list[str]) -> list[str]:
@@ -426,24 +354,6 @@ class DingTalkProvider(Provider):
             **kw,
         )
 
-    async def _changed_ids(self, base: str, client_token: str) -> list[str]:
-        """The records an insert with ``client_token`` made (none: it did not happen)."""
-        body = await self._request(
-            "POST",
-            CHANGED_IDS,
-            Call(subject="the check of a batch whose answer was lost", base=base),
-            ids={"baseId": base},
-            json={"clientToken": client_token},
-        )
-        raw = body.get("changedRecordIds")
-        items = raw if isinstance(raw, list) else (raw.get("value") if isinstance(raw, dict) else None)
-        out: list[str] = []
-        for item in items or []:
-            rid = item.get("id") or item.get("recordId") if isinstance(item, dict) else item
-            if isinstance(rid, str) and rid:
-                out.append(rid)
-        return out
-
     async def create_batch(self, base: str, table: TableSchema, rows: list[dict[str, Any]]) -> CreateResult:
         """Insert one batch with its own clientToken (UUID v4). When the answer is lost, or DingTalk has
         a server error, or says it had this clientToken already, changedRecordIds tells what the batch
@@ -468,7 +378,7 @@ class DingTalkProvider(Provider):
             # The answer was lost, or DingTalk had a server error, or says it had this batch already:
             # the records the batch's clientToken made are the batch (none: it did not happen).
             try:
-                ids = await self._changed_ids(base, client_token)
+                ids = await self.api.changed_ids(base, client_token)
             except ProviderError as exc:
                 raise ProviderError(
                     f"DingTalk did not confirm whether a batch of {len(rows)} records was stored, and checking "
@@ -494,7 +404,7 @@ class DingTalkProvider(Provider):
 
         checked = [False]  # the last check found the batch not stored
         try:
-            answer = await self._request(
+            answer = await self.api.request(
                 "POST",
                 RECORDS,
                 call,
@@ -527,7 +437,7 @@ class DingTalkProvider(Provider):
         write = row_writer(table)
         payload = {"records": [{"id": rid, "fields": write(values)} for rid, values in rows]}
         # The same values sent again change nothing more: safe to repeat after a lost answer.
-        await self._request(
+        await self.api.request(
             "PUT",
             RECORDS,
             self._records_call(base, table, "update"),
@@ -551,7 +461,7 @@ class DingTalkProvider(Provider):
             return {"success": True}
 
         try:
-            await self._request(
+            await self.api.request(
                 "POST",
                 RECORDS_DELETE,
                 self._records_call(base, table, "delete"),
@@ -594,30 +504,3 @@ def _known_not_applied(exc: ProviderError, checked: bool) -> ProviderError:
     if exc.kind == "unknown_outcome" and checked:
         exc.kind = "fatal"
     return exc
-
-
-# ---------------------------------------------------------------------------------- settings
-
-
-def base_id(value: str | None) -> str | None:
-    """A base given as its id or its link (DINGTALK_BASE_ID may be either)."""
-    if not value:
-        return None
-    parsed = parse_url(value) if value.lower().startswith(("http://", "https://")) else None
-    return parsed[0] if parsed else value.strip()
-
-
-def masked_credentials(settings: Settings) -> dict[str, str]:
-    """What list_providers shows: the app key and secret masked, the rest as configured."""
-    out: dict[str, str] = {}
-    if settings.dingtalk_app_key:
-        out["DINGTALK_APP_KEY"] = mask(settings.dingtalk_app_key)
-    if settings.dingtalk_app_secret:
-        out["DINGTALK_APP_SECRET"] = mask(settings.dingtalk_app_secret)
-    if settings.dingtalk_operator_id:
-        out["DINGTALK_OPERATOR_ID"] = settings.dingtalk_operator_id
-    if settings.dingtalk_user_id:
-        out["DINGTALK_USER_ID"] = settings.dingtalk_user_id
-    if settings.dingtalk_base_id:
-        out["DINGTALK_BASE_ID"] = settings.dingtalk_base_id
-    return out

@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 from contextlib import aclosing
 from datetime import tzinfo
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
+from anytable.config import Settings
 from anytable.errors import ConfigError, InputError, NotSupportedError, PartialWriteError, ProviderError
 from anytable.masking import mask
 from anytable.providers.base import (
@@ -43,20 +44,12 @@ from anytable.providers.gptbots.api import (
     GPTBotsApi,
     base_url,
 )
+from anytable.providers.gptbots.fields import CONTRACT_TO_TYPE, FIELD_TYPES, TYPE_TO_CONTRACT, name_problem
 from anytable.providers.gptbots.filters import compile_where
 from anytable.providers.gptbots.imports import Importer
 from anytable.providers.gptbots.pages import count, scan
 from anytable.providers.gptbots.uniques import UniqueIndex
-from anytable.providers.gptbots.values import (
-    CONTRACT_TO_TYPE,
-    FIELD_TYPES,
-    TYPE_TO_CONTRACT,
-    check_value,
-    from_native,
-    name_problem,
-    to_native,
-    unique_key,
-)
+from anytable.providers.gptbots.values import check_value, from_native, to_native, unique_key
 from anytable.providers.http import NOT_APPLIED
 from anytable.providers.retry import DEFAULT_RETRY, RetryPolicy
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
@@ -94,6 +87,7 @@ class GPTBotsProvider(Provider):
         serialize_writes=True,
     )
     base_env = "GPTBOTS_AGENT_ID"
+    required_env = ("GPTBOTS_API_KEY",)
 
     def __init__(
         self,
@@ -119,13 +113,33 @@ class GPTBotsProvider(Provider):
         self.uniques = UniqueIndex(self.api)
         self.importer = Importer(self.api, self.uniques, tz, poll_timeout=poll_timeout, lost_grace=lost_grace)
 
-    # ------------------------------------------------------------------ configuration
-    def credentials(self) -> dict[str, str]:
+    # ------------------------------------------------------------------ the descriptor
+    @classmethod
+    def from_settings(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Self:
+        assert settings.gptbots_api_key is not None
+        return cls(
+            key=settings.gptbots_api_key,
+            endpoint=settings.gptbots_endpoint,
+            agent_id=settings.gptbots_agent_id,
+            tz=settings.tz(),
+            transport=transport,
+        )
+
+    @classmethod
+    def masked_credentials(cls, settings: Settings) -> dict[str, str]:
+        if not settings.gptbots_api_key:
+            return {"GPTBOTS_API_KEY": "not set"}
+        try:
+            endpoint = base_url(settings.gptbots_endpoint)
+        except ValueError as exc:
+            endpoint = str(exc)
         return {
-            "GPTBOTS_API_KEY": mask(self.key),
-            "GPTBOTS_ENDPOINT": self._config_error or self.url,
-            "GPTBOTS_AGENT_ID": self.agent_id or f"not set: list_tables needs it ({AGENT_HINT})",
+            "GPTBOTS_API_KEY": mask(settings.gptbots_api_key),
+            "GPTBOTS_ENDPOINT": endpoint,
+            "GPTBOTS_AGENT_ID": settings.gptbots_agent_id or f"not set: list_tables needs it ({AGENT_HINT})",
         }
+
+    # ------------------------------------------------------------------ configuration
 
     def default_base(self) -> str | None:
         return self.agent_id
@@ -421,12 +435,6 @@ class GPTBotsProvider(Provider):
             )
 
     # ------------------------------------------------------------------ not supported by GPTBots
-    async def rename_table(self, base: str, table_id: str, name: str) -> TableInfo:
-        raise self.unsupported("update_table")
-
-    async def delete_table(self, base: str, table_id: str) -> None:
-        raise self.unsupported("delete_table")
-
     def unsupported(self, tool: str) -> NotSupportedError:
         return NotSupportedError(
             f"{tool} is not supported by GPTBots: its API can create tables and list, describe and fill them, "
