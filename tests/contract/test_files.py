@@ -180,6 +180,11 @@ BAD_FILES: list[tuple[str, bytes, str]] = [
     ("mixed.csv", "title,n\n第一,1\n".encode() + "第二,2\n".encode("gbk"), "line 3"),
     ("ragged.csv", b"title,n\na,1,extra\n", "line 2"),
     ("bad.jsonl", b'{"title": "a"}\n[1, 2]\n', "line 2"),
+    (
+        "huge_cell.csv",
+        b"title,n\nok,1\n" + b"x" * 200_001 + b",2\n",
+        "line 3: Field 'title': a value of 200,001",
+    ),
 ]
 
 
@@ -223,3 +228,15 @@ async def test_too_many_rows_is_refused(h: Harness, files: Path, monkeypatch: py
     message = await h.fails("import_records", table="big", path="big.csv")
     assert "more than 50 rows" in message
     assert await h.all_records("big") == []
+
+
+async def test_long_jobs_report_progress(h: Harness, files: Path) -> None:
+    await h.call("create_table", name="prog", fields=[{"name": "title", "type": "text"}])
+    (files / "p.csv").write_text("title\n" + "".join(f"r{i}\n" for i in range(1100)), encoding="utf-8")
+    h.progress.clear()
+    assert (await h.call("import_records", table="prog", path="p.csv"))["created"] == 1100
+    assert h.progress and h.progress[0][2] is not None and "1100 rows" in h.progress[0][2]
+    h.progress.clear()
+    assert (await h.call("export_records", table="prog", path="p.jsonl"))["records"] == 1100
+    done = [p[0] for p in h.progress]
+    assert done and done == sorted(done) and done[-1] == 1100

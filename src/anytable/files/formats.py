@@ -23,6 +23,7 @@ Format = Literal["csv", "jsonl", "xlsx"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl", "xlsx")
 SUFFIXES: dict[str, Format] = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xlsx": "xlsx"}
 XLSX_EXTRA = "XLSX needs openpyxl: install the extra with pip install 'anytable-mcp[xlsx]'."
+MAX_CELL = 16 * 1024 * 1024
 _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -196,6 +197,9 @@ def _read_csv(path: Path, max_rows: int) -> Parsed:
             "and import again."
         ) from None
     del data
+    csv.field_size_limit(
+        max(csv.field_size_limit(), MAX_CELL)
+    )  # a long cell is the row's error, not the file's
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)

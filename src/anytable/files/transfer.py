@@ -125,6 +125,9 @@ async def import_records(
         if NOTHING in exc.message:
             raise
         raise InputError(f"{exc.message} {NOTHING}") from None
+    total = len(parsed.rows) + len(parsed.errors)
+    if progress is not None:
+        await progress(0, total, f"read {total} rows of {source.name}; checking them")
     good, failed = await anyio.to_thread.run_sync(_check, svc, schema, parsed, mapping, kind)
     if good:
         failed.extend(_provider_check(addr.provider, schema, good))
@@ -139,7 +142,7 @@ async def import_records(
             else ""
         )
         raise InputError(
-            f"{len(failed)} of the {len(parsed.rows) + len(parsed.errors)} rows of {source.name} cannot be "
+            f"{len(failed)} of the {total} rows of {source.name} cannot be "
             f"imported: {shown}{more}. Nothing was written. Fix those rows, map columns with columns, or pass "
             "skip_invalid: true to import only the good rows (dry_run: true lists every failure)."
         )
