@@ -3,7 +3,6 @@ the allowed folders (the client's roots, else ANYTABLE_FILE_ROOTS)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, ListRoots, Resolve
@@ -16,8 +15,7 @@ from anytable.files.roots import FileRoots, roots_from_uris
 from anytable.schemas.inputs import BaseArg, FieldArg, ProviderArg, SortArg, TableArg, WhereArg
 from anytable.server.registrar import Registrar
 from anytable.server.results import run
-
-log = logging.getLogger("anytable.files")
+from anytable.tools.records import _progress
 
 FormatArg = Annotated[
     Literal["csv", "jsonl", "xlsx"] | None,
@@ -89,13 +87,6 @@ def file_roots(client: ListRootsResult | None, settings: Settings) -> FileRoots:
         if roots.folders:
             return roots
     return FileRoots.from_setting(settings.file_roots)
-
-
-def _progress(ctx: Context) -> Any:
-    async def report(done: float, total: float | None, message: str | None) -> None:
-        await ctx.report_progress(done, total, message)
-
-    return report
 
 
 def register(reg: Registrar) -> None:
