@@ -179,6 +179,7 @@ BAD_FILES: list[tuple[str, bytes, str]] = [
     ("not_really.xlsx", b"title,n\na,1\n", "not an Excel"),
     ("mixed.csv", "title,n\n第一,1\n".encode() + "第二,2\n".encode("gbk"), "line 3"),
     ("ragged.csv", b"title,n\na,1,extra\n", "line 2"),
+    ("semicolons.csv", b"title;n\na;1\n", "commas"),
     ("bad.jsonl", b'{"title": "a"}\n[1, 2]\n', "line 2"),
     (
         "huge_cell.csv",

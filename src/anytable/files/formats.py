@@ -204,6 +204,11 @@ def _read_csv(path: Path, max_rows: int) -> Parsed:
     try:
         header = next(reader)
         columns = _check_header(path, header)
+        if len(columns) == 1 and any(sep in columns[0] for sep in ";\t"):
+            raise InputError(
+                f"{path.name}: the header is one column {columns[0][:60]!r}: the file seems to separate columns with "
+                "';' or tabs. Save it as CSV with commas (CSV UTF-8 in Excel)."
+            )
         width = len(columns)
         rows: list[tuple[int, dict[str, Any]]] = []
         errors: list[tuple[int, str]] = []
