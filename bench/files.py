@@ -5,10 +5,11 @@
 Through the engine the tools use (``anytable.files.transfer``; the MCP transport is left out):
 
 1. Export 100,000 local records (6 fields) to CSV with export_records. Bound: at least 50,000
-   records/s. Run in a fresh child process, whose peak resident memory (ru_maxrss, the whole
+   records/s (also shown: query_records alone over the same pages, measured in the same run). Run in a fresh child process, whose peak resident memory (ru_maxrss, the whole
    process: interpreter and imports included) must stay under 200 MB: memory stays flat because
    the export streams page by page.
-2. Import a 100,000-row CSV into a local table with import_records. Bound: at least 30,000 rows/s.
+2. Import a 100,000-row CSV into a local table with import_records. Bound: at least 30,000 rows/s
+   (also shown: create_records alone of the same rows already in memory, in the same run).
 3. Import 20,000 CSV rows into the Feishu emulator at 30 ms latency and its documented rates.
    Bound: the requests the job needs (batch_create of 500 rows, plus the table, field and view
    lists the import reads) times, for each, the larger of the latency and 1/rate of its endpoint.
@@ -107,8 +108,15 @@ async def export_child(db: Path, folder: Path) -> None:
     start = time.perf_counter()
     out = await transfer.export_records(svc, roots, "local", "bench", "big", path="big.csv")
     wall = time.perf_counter() - start
+    start = time.perf_counter()  # baseline: the same pages through query_records, no file
+    cursor = None
+    while True:
+        page = await svc.query_records("local", "bench", "big", limit=transfer.PAGE, cursor=cursor)
+        if (cursor := page["next_cursor"]) is None:
+            break
+    query = time.perf_counter() - start
     await svc.aclose()
-    print(out["records"], wall, out["bytes"])
+    print(out["records"], wall, out["bytes"], query)
 
 
 async def local_benches(tmp: Path, n: int) -> None:
@@ -124,7 +132,7 @@ async def local_benches(tmp: Path, n: int) -> None:
         text=True,
         check=True,
     )
-    records, wall, size = child.stdout.split()
+    records, wall, size, query = child.stdout.split()
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     rate = int(records) / float(wall)
     report(
@@ -135,16 +143,22 @@ async def local_benches(tmp: Path, n: int) -> None:
         higher_is_better=True,
         wall_s=round(float(wall), 3),
         bytes=int(size),
+        query_records_alone_s=round(float(query), 3),
     )
     report("local: peak memory of the exporting process", peak_mb, "MB", 200)
 
     svc = engine(db)
     await svc.create_table("local", "bench", "imported", FIELDS)
+    await svc.create_table("local", "bench", "baseline", FIELDS)
     write_csv(tmp / "in.csv", n)
     roots = FileRoots.from_setting(str(tmp))
     start = time.perf_counter()
     out = await transfer.import_records(svc, roots, "local", "bench", "imported", path="in.csv")
     wall = time.perf_counter() - start
+    same = rows(n)
+    start = time.perf_counter()  # baseline: create_records of the same rows, already in memory
+    await svc.create_records("local", "bench", "baseline", same)
+    create = time.perf_counter() - start
     await svc.aclose()
     report(
         f"local: import {n:,} CSV rows",
@@ -155,6 +169,7 @@ async def local_benches(tmp: Path, n: int) -> None:
         wall_s=round(wall, 3),
         created=out["created"],
         failed=len(out["failed"]),
+        create_records_alone_s=round(create, 3),
     )
 
 

@@ -80,7 +80,11 @@ def cell_writer(field: FieldInfo, *, typed: bool) -> Callable[[Any], Any]:
             return text(value)
 
         return files
-    return text
+
+    def fast(value: Any) -> Any:  # most values of the other types are strings already
+        return value if type(value) is str else text(value)
+
+    return fast
 
 
 def cell_reader(field: FieldInfo) -> Callable[[Any], Any]:
@@ -155,8 +159,15 @@ def cell_reader(field: FieldInfo) -> Callable[[Any], Any]:
     else:
         convert = text
 
+    plain = convert is text
+
     def read(cell: Any) -> Any:
-        if cell is None or (isinstance(cell, str) and cell.strip() == ""):
+        if type(cell) is str:
+            if not cell or cell.isspace():
+                return None
+            if plain:
+                return cell
+        elif cell is None:
             return None
         return convert(cell)
 
