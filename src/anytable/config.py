@@ -1,4 +1,4 @@
-"""Configuration: environment variables (PRODUCT.md), optionally completed by a TOML file.
+"""Configuration: environment variables (docs/PRODUCT.md), optionally completed by a TOML file.
 
 The file named by ``ANYTABLE_CONFIG`` may hold the same variable names as keys
 (``FEISHU_APP_ID = "cli_..."``); a variable set in the environment wins over the file.

@@ -1,4 +1,4 @@
-"""The DingTalk emulator answers as provider-api-notes.md section 1 and the DingTalk pages say."""
+"""The DingTalk emulator answers as docs/provider-api-notes.md section 1 and the DingTalk pages say."""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """Raw-HTTP tests of the Feishu emulator's base-administration endpoints (reference A.10, A.11,
 A.18-A.21, A.25-A.28, A.41-A.49): shapes, limits, and each page's documented codes with their
-HTTP status."""
+HTTP status.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
+"""
 
 from __future__ import annotations
 

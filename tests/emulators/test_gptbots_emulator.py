@@ -1,4 +1,4 @@
-"""The GPTBots emulator answers as provider-api-notes.md section 3 and the GPTBots pages say."""
+"""The GPTBots emulator answers as docs/provider-api-notes.md section 3 and the GPTBots pages say."""
 
 from __future__ import annotations
 

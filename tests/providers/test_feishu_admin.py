@@ -1,6 +1,9 @@
 """feishu_read / feishu_update / feishu_delete through the MCP client, against the Feishu emulator:
 every action, the documented errors as the agent sees them, lost answers reconciled (never a
-duplicate), and the group's place in tools/list (listed only with feishu, writes hidden read-only)."""
+duplicate), and the group's place in tools/list (listed only with feishu, writes hidden read-only).
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
 """Units of the Feishu base administration: view filters both ways, the role comparison used to
 reconcile a lost answer, and answer shapes the reference documents loosely (a bare copied
-dashboard, A.18; a new role with no answer body, A.42)."""
+dashboard, A.18; a new role with no answer body, A.42).
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
+"""
 
 from __future__ import annotations
 

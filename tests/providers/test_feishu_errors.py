@@ -17,7 +17,7 @@ from tests.providers.feishu_harness import emulator, env
 
 pytestmark = pytest.mark.anyio
 
-# Every code of the reference's 错误码 tables (feishu-bitable-v1-reference.txt) ...
+# Every code of the reference's 错误码 tables (docs/reference/feishu-bitable-v1-reference.txt) ...
 REFERENCE = [
     1254000, 1254001, 1254002, 1254003, 1254004, 1254005, 1254006, 1254007, 1254008, 1254009, 1254010,
     1254012, 1254013, 1254014, 1254015, 1254016, 1254018, 1254019, 1254020, 1254021, 1254022, 1254023,
@@ -30,7 +30,7 @@ REFERENCE = [
     1254200, 1254290, 1254291, 1254301, 1254302, 1254303, 1254304, 1254606, 1254607, 1255001, 1255002,
     1255003, 1255004, 1255005, 1255006, 1255040,
 ]  # fmt: skip
-# ... and the gateway and token codes of provider-api-notes §2.1-2.2.
+# ... and the gateway and token codes of docs/provider-api-notes.md §2.1-2.2.
 GATEWAY = [
     99991400,
     99991661,

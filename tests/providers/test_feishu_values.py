@@ -1,5 +1,8 @@
 """Feishu values both ways: every documented read shape (search, list, get) ends as the same
-canonical value; writes go out in Feishu's formats; what Feishu cannot take is refused up front."""
+canonical value; writes go out in Feishu's formats; what Feishu cannot take is refused up front.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
+"""
 
 from __future__ import annotations
 
@@ -107,7 +110,7 @@ COMMON = {
     "mail": "ada@example.com",
 }
 SHAPES = {
-    # records/search and batch_get (provider-api-notes §2.6): text as segments, links as link_record_ids
+    # records/search and batch_get (docs/provider-api-notes.md §2.6): text as segments, links as link_record_ids
     "search": {
         **COMMON,
         "text": SEGMENTS,

@@ -84,3 +84,11 @@ def test_remote_packages_have_the_same_files(pid: str) -> None:
     assert {"provider.py", "api.py", "errors.py", "values.py", "filters.py"} <= files, files
     assert ("urls.py" in files) == overrides(CLASSES[pid], "parse_url")
     assert "fields.py" in files  # field types and shapes, native <-> contract
+
+
+@pytest.mark.parametrize("pid", sorted(CLASSES))
+def test_a_provider_brings_an_admin_toolset_only_with_administer(pid: str) -> None:
+    cls = CLASSES[pid]
+    own = [name for name in cls.toolsets() if name != "views"]
+    assert ("views" in cls.toolsets()) == cls.capabilities.views
+    assert bool(own) == overrides(cls, "administer") == overrides(cls, "admin_needs_table")

@@ -1,6 +1,6 @@
 """From the tools' ``provider``, ``base`` and ``table`` arguments to one provider and one base.
 
-Rules (PRODUCT.md): ``provider`` is needed only when more than one provider is enabled and the
+Rules (docs/PRODUCT.md): ``provider`` is needed only when more than one provider is enabled and the
 base does not say which. A share URL in ``base`` says which (and may name the table and view).
 A base equal to exactly one provider's configured default base says which too.
 """

@@ -16,6 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -218,6 +219,25 @@ class Provider(ABC):
             f"{tool} is not supported by {self.title or self.id}: its API has no file upload or download "
             "(list_providers shows what each provider can do)."
         )
+
+    # ------------------------------------------------------------------------------ tool groups
+    @classmethod
+    def toolsets(cls) -> tuple[str, ...]:
+        """The tool groups beyond the core ones that this provider brings (``anytable.tools``), listed
+        while it is enabled. ``views`` comes with ``capabilities.views``; a provider adds its own
+        administration group (``feishu``) and implements it with ``administer``."""
+        return ("views",) if cls.capabilities.views else ()
+
+    def admin_needs_table(self, action: str) -> bool:
+        """Whether ``administer(action)`` needs the table's schema (then ``table`` is required)."""
+        return False
+
+    async def administer(
+        self, base: str, action: str, table: TableSchema | None, args: dict[str, Any], tz: tzinfo
+    ) -> dict[str, Any]:
+        """One action of this provider's administration tool group (base settings, roles...):
+        ``args`` holds the tool's other arguments. Its result, JSON-ready."""
+        raise self.unsupported(action)
 
     # ------------------------------------------------------------------------------ helpers
     def unsupported(self, tool: str) -> NotSupportedError:

@@ -1,19 +1,7 @@
-"""Building the MCP server: tools, transports, errors and masking of what leaves."""
+"""The MCP server: the toolsets of ``anytable.tools`` registered over one engine (``app``), the
+registration boundary (``registrar``), results and errors as they leave, masked (``results``), and
+compact schemas (``schema``)."""
 
-from __future__ import annotations
+from anytable.server.app import AnytableServer, build_server
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from anytable.server.app import AnytableServer
-
-
-def build_server(*args: Any, **kwargs: Any) -> tuple[AnytableServer, Any]:
-    """See ``anytable.server.app.build_server`` (imported here lazily: the tool modules import
-    ``anytable.server.*`` helpers, and the app imports the tool modules)."""
-    from anytable.server.app import build_server as build
-
-    return build(*args, **kwargs)
-
-
-__all__ = ["build_server"]
+__all__ = ["AnytableServer", "build_server"]

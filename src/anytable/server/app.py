@@ -19,7 +19,7 @@ from anytable.providers.registry import TransportFactory
 from anytable.server.registrar import Registrar
 from anytable.server.results import error, invalid_arguments, unknown_arguments
 from anytable.server.schema import compact_schema
-from anytable.tools import MODULES
+from anytable.tools import TOOLSETS
 
 INSTRUCTIONS = """\
 anytable reads and edits AI tables (DingTalk AI Table, Feishu/Lark Bitable, GPTBots, local SQLite) \
@@ -92,7 +92,5 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level.upper(),  # type: ignore[arg-type]
     )
-    registrar = Registrar(server, svc)
-    for module in MODULES:
-        module.register(registrar)
+    Registrar(server, svc).add_toolsets(TOOLSETS)
     return server, svc

@@ -1,24 +1,20 @@
-"""feishu_read, feishu_update, feishu_delete: the rest of a Feishu/Lark base (app metadata,
-dashboards, views, forms, custom roles and their members). Listed only when the feishu provider is
-enabled; split so that each tool's annotations are exact (reads; changes that remove nothing;
-deletions). The work is in ``anytable.providers.feishu.admin``."""
+"""feishu_read, feishu_update, feishu_delete: the ``feishu`` toolset, the rest of a Feishu/Lark
+base (app metadata, dashboards, views, forms, custom roles and their members). Listed only when
+the feishu provider is enabled (``FeishuProvider.toolsets``); split so that each tool's annotations
+are exact (reads; changes that remove nothing; deletions). The work is the provider's
+(``Provider.administer``, in ``anytable.providers.feishu.admin``), reached through
+``anytable.core.admin``."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from mcp.types import CallToolResult
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from anytable.core.addressing import Address
+from anytable.core.admin import administer
 from anytable.core.service import Anytable
-from anytable.errors import InputError
-from anytable.providers.feishu import FeishuProvider
-from anytable.providers.feishu.admin import NEEDS_TABLE, FeishuAdmin
-from anytable.schemas.fields import TableSchema
 from anytable.schemas.inputs import BaseArg, ProviderArg, TableArg
-from anytable.server.registrar import Registrar
-from anytable.server.results import run
+from anytable.tools.toolset import Tool, Toolset
 
 
 def _object(schema: dict[str, Any]) -> None:
@@ -57,90 +53,81 @@ UPDATE = (
 DELETE = 'Delete a custom role, or remove members (["ou_.."] or [{id,type}]) from a role.'
 
 
-def _address(svc: Anytable, tool: str, provider: str | None, base: str | None, table: str | None) -> Address:
-    """Feishu's address of the arguments; anything else is refused plainly."""
-    if provider is not None and provider != "feishu":
-        raise InputError(f"{tool} manages Feishu/Lark bases only: leave provider out (or pass 'feishu').")
-    if base and base.strip().lower().startswith(("http://", "https://")):
-        for pid, spec in svc.specs.items():
-            if pid != "feishu" and spec.parse_url(base.strip()) is not None:
-                raise InputError(f"{tool} manages Feishu/Lark bases only; base is a {spec.title} link.")
-    return svc.address("feishu", base, table)
+async def feishu_read(
+    svc: Anytable,
+    what: Literal["app", "dashboards", "form", "view", "roles", "members"],
+    table: TableArg = None,
+    view: ViewArg = None,
+    role: RoleArg = None,
+    provider: ProviderArg = None,
+    base: BaseArg = None,
+) -> dict[str, Any]:
+    return await administer(
+        svc,
+        "feishu_read",
+        "feishu",
+        what,
+        provider=provider,
+        base=base,
+        table=table,
+        changes=False,
+        view=view,
+        role=role,
+    )
 
 
-async def _prepare(
-    svc: Anytable, tool: str, action: str, provider: str | None, base: str | None, table: str | None
-) -> tuple[FeishuAdmin, Address, TableSchema | None]:
-    addr = _address(svc, tool, provider, base, table)
-    if not isinstance(addr.provider, FeishuProvider):  # pragma: no cover - the address is feishu's
-        raise InputError(f"{tool} manages Feishu/Lark bases only.")
-    schema = await svc.schema(addr, fresh=True) if action in NEEDS_TABLE else None
-    return FeishuAdmin(addr.provider.api, addr.base, svc.tz), addr, schema
+async def feishu_update(
+    svc: Anytable,
+    action: Literal[
+        "update_app",
+        "copy_dashboard",
+        "update_form",
+        "update_question",
+        "update_view",
+        "create_role",
+        "update_role",
+        "add_members",
+    ],
+    data: DataArg = None,
+    table: Name = None,
+    view: Name = None,
+    role: Name = None,
+    members: MembersArg = None,
+    provider: ProviderArg = None,
+    base: BaseArg = None,
+) -> dict[str, Any]:
+    return await administer(
+        svc, "feishu_update", "feishu", action, provider=provider, base=base, table=table, changes=True,
+        data=data, view=view, role=role, members=members,
+    )  # fmt: skip
 
 
-def register(reg: Registrar) -> None:
-    svc = reg.svc
-    if "feishu" not in svc.providers:
-        return
+async def feishu_delete(
+    svc: Anytable,
+    action: Literal["delete_role", "remove_members"],
+    role: Name = None,
+    members: MembersArg = None,
+    provider: ProviderArg = None,
+    base: BaseArg = None,
+) -> dict[str, Any]:
+    return await administer(
+        svc,
+        "feishu_delete",
+        "feishu",
+        action,
+        provider=provider,
+        base=base,
+        changes=True,
+        role=role,
+        members=members,
+    )
 
-    async def feishu_read(
-        what: Literal["app", "dashboards", "form", "view", "roles", "members"],
-        table: TableArg = None,
-        view: ViewArg = None,
-        role: RoleArg = None,
-        provider: ProviderArg = None,
-        base: BaseArg = None,
-    ) -> Annotated[CallToolResult, FeishuOut]:
-        async def work() -> dict[str, Any]:
-            admin, addr, schema = await _prepare(svc, "feishu_read", what, provider, base, table)
-            return await admin.read(what, schema, view or addr.view, role)
 
-        return await run("feishu_read", work())
-
-    async def feishu_update(
-        action: Literal[
-            "update_app",
-            "copy_dashboard",
-            "update_form",
-            "update_question",
-            "update_view",
-            "create_role",
-            "update_role",
-            "add_members",
-        ],
-        data: DataArg = None,
-        table: Name = None,
-        view: Name = None,
-        role: Name = None,
-        members: MembersArg = None,
-        provider: ProviderArg = None,
-        base: BaseArg = None,
-    ) -> Annotated[CallToolResult, FeishuOut]:
-        async def work() -> dict[str, Any]:
-            admin, addr, schema = await _prepare(svc, "feishu_update", action, provider, base, table)
-            try:
-                return await admin.update(action, data, schema, view or addr.view, role, members)
-            finally:
-                if schema is not None and action == "update_view":
-                    svc.forget(addr, schema.id)
-
-        return await run("feishu_update", work())
-
-    async def feishu_delete(
-        action: Literal["delete_role", "remove_members"],
-        role: Name = None,
-        members: MembersArg = None,
-        provider: ProviderArg = None,
-        base: BaseArg = None,
-    ) -> Annotated[CallToolResult, FeishuOut]:
-        async def work() -> dict[str, Any]:
-            admin, _, _ = await _prepare(svc, "feishu_delete", action, provider, base, None)
-            if action == "delete_role" and members:
-                raise InputError("delete_role takes no members; to remove members use action=remove_members.")
-            return await admin.delete(action, role, members)
-
-        return await run("feishu_delete", work())
-
-    reg.add(feishu_read, READ, kind="read")
-    reg.add(feishu_update, UPDATE, kind="write")
-    reg.add(feishu_delete, DELETE, kind="destructive", idempotent=True)
+TOOLSET = Toolset(
+    "feishu",
+    (
+        Tool(feishu_read, FeishuOut, READ, kind="read"),
+        Tool(feishu_update, FeishuOut, UPDATE, kind="write"),
+        Tool(feishu_delete, FeishuOut, DELETE, kind="destructive", idempotent=True),
+    ),
+)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from mcp.types import CallToolResult
 from pydantic import Field
 
+from anytable.core.service import Anytable
 from anytable.schemas.inputs import BaseArg, FieldArg, OptionsArg, ProviderArg, TableArg
 from anytable.schemas.outputs import DeletedOut, FieldOut
-from anytable.server.registrar import Registrar
-from anytable.server.results import run
+from anytable.tools.toolset import Tool, Toolset
 
 TYPES = (
     "text number checkbox single_select multi_select date user url email phone link attachment "
@@ -18,39 +17,47 @@ TYPES = (
 )
 
 
-def register(reg: Registrar) -> None:
-    svc = reg.svc
+async def create_field(
+    svc: Anytable,
+    name: str,
+    type: Annotated[str, Field(description=TYPES)],
+    options: OptionsArg = None,
+    table: TableArg = None,
+    provider: ProviderArg = None,
+    base: BaseArg = None,
+) -> dict[str, Any]:
+    return await svc.create_field(provider, base, table, name, type, options)
 
-    async def create_field(
-        name: str,
-        type: Annotated[str, Field(description=TYPES)],
-        options: OptionsArg = None,
-        table: TableArg = None,
-        provider: ProviderArg = None,
-        base: BaseArg = None,
-    ) -> Annotated[CallToolResult, FieldOut]:
-        return await run("create_field", svc.create_field(provider, base, table, name, type, options))
 
-    async def update_field(
-        field: FieldArg,
-        name: Annotated[str | None, Field(description="new name")] = None,
-        options: Annotated[list[str] | None, Field(description="the full new option list")] = None,
-        table: TableArg = None,
-        provider: ProviderArg = None,
-        base: BaseArg = None,
-    ) -> Annotated[CallToolResult, FieldOut]:
-        return await run("update_field", svc.update_field(provider, base, table, field, name, options))
+async def update_field(
+    svc: Anytable,
+    field: FieldArg,
+    name: Annotated[str | None, Field(description="new name")] = None,
+    options: Annotated[list[str] | None, Field(description="the full new option list")] = None,
+    table: TableArg = None,
+    provider: ProviderArg = None,
+    base: BaseArg = None,
+) -> dict[str, Any]:
+    return await svc.update_field(provider, base, table, field, name, options)
 
-    async def delete_field(
-        field: FieldArg, table: TableArg = None, provider: ProviderArg = None, base: BaseArg = None
-    ) -> Annotated[CallToolResult, DeletedOut]:
-        return await run("delete_field", svc.delete_field(provider, base, table, field))
 
-    reg.add(create_field, "Add a field to a table.", kind="write")
-    reg.add(
-        update_field,
-        "Rename a field or replace a select field's options (values of removed options are cleared).",
-        kind="write",
-        idempotent=True,
-    )
-    reg.add(delete_field, "Delete a field and its values.", kind="destructive", idempotent=True)
+async def delete_field(
+    svc: Anytable, field: FieldArg, table: TableArg = None, provider: ProviderArg = None, base: BaseArg = None
+) -> dict[str, Any]:
+    return await svc.delete_field(provider, base, table, field)
+
+
+TOOLSET = Toolset(
+    "fields",
+    (
+        Tool(create_field, FieldOut, "Add a field to a table.", kind="write"),
+        Tool(
+            update_field,
+            FieldOut,
+            "Rename a field or replace a select field's options (values of removed options are cleared).",
+            kind="write",
+            idempotent=True,
+        ),
+        Tool(delete_field, DeletedOut, "Delete a field and its values.", kind="destructive", idempotent=True),
+    ),
+)

@@ -6,16 +6,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, ListRoots, Resolve
-from mcp.types import CallToolResult, ListRootsResult
+from mcp.types import ListRootsResult
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from anytable.config import Settings
+from anytable.core.service import Anytable
 from anytable.files import attachments, transfer
 from anytable.files.roots import FileRoots, roots_from_uris
 from anytable.schemas.inputs import BaseArg, FieldArg, ProviderArg, SortArg, TableArg, WhereArg
-from anytable.server.registrar import Registrar
-from anytable.server.results import run
 from anytable.tools.records import _progress
+from anytable.tools.toolset import Tool, Toolset
 
 FormatArg = Annotated[
     Literal["csv", "jsonl", "xlsx"] | None,
@@ -70,7 +70,7 @@ class DownloadOut(_Out):
     files: list[SavedFile]
 
 
-def _ask_roots(ctx: Context) -> ListRoots | None:
+def _ask_roots(ctx: Context[Any, Any]) -> ListRoots | None:
     """Ask the client for its roots (roots/list) when it declares the capability."""
     caps = ctx.client_capabilities
     return ListRoots() if caps is not None and caps.roots is not None else None
@@ -89,116 +89,119 @@ def file_roots(client: ListRootsResult | None, settings: Settings) -> FileRoots:
     return FileRoots.from_setting(settings.file_roots)
 
 
-def register(reg: Registrar) -> None:
-    svc = reg.svc
-
-    async def export_records(
-        path: PathArg,
-        ctx: Context,
-        client_roots: ClientRoots = None,
-        table: TableArg = None,
-        format: FormatArg = None,
-        where: WhereArg = None,
-        sort: SortArg = None,
-        fields: Annotated[list[str] | None, Field(description="columns, in order")] = None,
-        overwrite: bool = False,
-        provider: ProviderArg = None,
-        base: BaseArg = None,
-    ) -> Annotated[CallToolResult, ExportOut]:
-        async def work() -> dict[str, Any]:
-            roots = file_roots(client_roots, svc.settings)
-            return await transfer.export_records(
-                svc,
-                roots,
-                provider,
-                base,
-                table,
-                path=path,
-                fmt=format,
-                where=where,
-                sort=sort,
-                fields=fields,
-                overwrite=overwrite,
-                progress=_progress(ctx),
-            )
-
-        return await run("export_records", work())
-
-    async def import_records(
-        path: PathArg,
-        ctx: Context,
-        client_roots: ClientRoots = None,
-        table: TableArg = None,
-        format: FormatArg = None,
-        columns: ColumnsArg = None,
-        key: Annotated[list[str] | None, Field(description="upsert key fields")] = None,
-        on_match: Literal["update", "skip"] | None = None,
-        dry_run: bool = False,
-        skip_invalid: bool = False,
-        provider: ProviderArg = None,
-        base: BaseArg = None,
-    ) -> Annotated[CallToolResult, ImportOut]:
-        async def work() -> dict[str, Any]:
-            roots = file_roots(client_roots, svc.settings)
-            return await transfer.import_records(
-                svc,
-                roots,
-                provider,
-                base,
-                table,
-                path=path,
-                fmt=format,
-                columns=columns,
-                key=key,
-                on_match=on_match,
-                dry_run=dry_run,
-                skip_invalid=skip_invalid,
-                progress=_progress(ctx),
-            )
-
-        return await run("import_records", work())
-
-    async def upload_attachment(
-        record_id: str,
-        field: FieldArg,
-        path: PathArg,
-        ctx: Context,
-        client_roots: ClientRoots = None,
-        table: TableArg = None,
-        provider: ProviderArg = None,
-        base: BaseArg = None,
-    ) -> Annotated[CallToolResult, AttachmentsOut]:
-        async def work() -> dict[str, Any]:
-            roots = file_roots(client_roots, svc.settings)
-            return await attachments.upload_attachment(
-                svc, roots, provider, base, table, record_id, field, path, _progress(ctx)
-            )
-
-        return await run("upload_attachment", work())
-
-    async def download_attachments(
-        record_id: str,
-        field: FieldArg,
-        dir: Annotated[str, Field(description="folder inside an allowed folder")],
-        ctx: Context,
-        client_roots: ClientRoots = None,
-        table: TableArg = None,
-        provider: ProviderArg = None,
-        base: BaseArg = None,
-    ) -> Annotated[CallToolResult, DownloadOut]:
-        async def work() -> dict[str, Any]:
-            roots = file_roots(client_roots, svc.settings)
-            return await attachments.download_attachments(
-                svc, roots, provider, base, table, record_id, field, dir, _progress(ctx)
-            )
-
-        return await run("download_attachments", work())
-
-    reg.add(export_records, "Write a table's records to a CSV, JSONL or XLSX file.", kind="read")
-    reg.add(
-        import_records,
-        "Create records from a CSV, JSONL or XLSX file (header = field names). Every row checked first.",
-        kind="write",
+async def export_records(
+    svc: Anytable,
+    path: PathArg,
+    ctx: Context[Any, Any],
+    client_roots: ClientRoots = None,
+    table: TableArg = None,
+    format: FormatArg = None,
+    where: WhereArg = None,
+    sort: SortArg = None,
+    fields: Annotated[list[str] | None, Field(description="columns, in order")] = None,
+    overwrite: bool = False,
+    provider: ProviderArg = None,
+    base: BaseArg = None,
+) -> dict[str, Any]:
+    return await transfer.export_records(
+        svc,
+        file_roots(client_roots, svc.settings),
+        provider,
+        base,
+        table,
+        path=path,
+        fmt=format,
+        where=where,
+        sort=sort,
+        fields=fields,
+        overwrite=overwrite,
+        progress=_progress(ctx),
     )
-    reg.add(upload_attachment, "Attach a local file to a record's attachment field.", kind="write")
-    reg.add(download_attachments, "Save a record's attachments into a folder.", kind="read")
+
+
+async def import_records(
+    svc: Anytable,
+    path: PathArg,
+    ctx: Context[Any, Any],
+    client_roots: ClientRoots = None,
+    table: TableArg = None,
+    format: FormatArg = None,
+    columns: ColumnsArg = None,
+    key: Annotated[list[str] | None, Field(description="upsert key fields")] = None,
+    on_match: Literal["update", "skip"] | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    provider: ProviderArg = None,
+    base: BaseArg = None,
+) -> dict[str, Any]:
+    return await transfer.import_records(
+        svc,
+        file_roots(client_roots, svc.settings),
+        provider,
+        base,
+        table,
+        path=path,
+        fmt=format,
+        columns=columns,
+        key=key,
+        on_match=on_match,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        progress=_progress(ctx),
+    )
+
+
+async def upload_attachment(
+    svc: Anytable,
+    record_id: str,
+    field: FieldArg,
+    path: PathArg,
+    ctx: Context[Any, Any],
+    client_roots: ClientRoots = None,
+    table: TableArg = None,
+    provider: ProviderArg = None,
+    base: BaseArg = None,
+) -> dict[str, Any]:
+    roots = file_roots(client_roots, svc.settings)
+    return await attachments.upload_attachment(
+        svc, roots, provider, base, table, record_id, field, path, _progress(ctx)
+    )
+
+
+async def download_attachments(
+    svc: Anytable,
+    record_id: str,
+    field: FieldArg,
+    dir: Annotated[str, Field(description="folder inside an allowed folder")],
+    ctx: Context[Any, Any],
+    client_roots: ClientRoots = None,
+    table: TableArg = None,
+    provider: ProviderArg = None,
+    base: BaseArg = None,
+) -> dict[str, Any]:
+    roots = file_roots(client_roots, svc.settings)
+    return await attachments.download_attachments(
+        svc, roots, provider, base, table, record_id, field, dir, _progress(ctx)
+    )
+
+
+# export_records and download_attachments write files, never a table: they are listed read-only.
+TOOLSET = Toolset(
+    "files",
+    (
+        Tool(export_records, ExportOut, "Write a table's records to a CSV, JSONL or XLSX file.", kind="read"),
+        Tool(
+            import_records,
+            ImportOut,
+            "Create records from a CSV, JSONL or XLSX file (header = field names). Every row checked first.",
+            kind="write",
+        ),
+        Tool(
+            upload_attachment,
+            AttachmentsOut,
+            "Attach a local file to a record's attachment field.",
+            kind="write",
+        ),
+        Tool(download_attachments, DownloadOut, "Save a record's attachments into a folder.", kind="read"),
+    ),
+)

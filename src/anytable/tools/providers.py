@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
-from mcp.types import CallToolResult
-
+from anytable.core.service import Anytable
 from anytable.schemas.outputs import ProvidersOut
-from anytable.server.registrar import Registrar
-from anytable.server.results import run
+from anytable.tools.toolset import Tool, Toolset
 
 
-def register(reg: Registrar) -> None:
-    svc = reg.svc
+async def list_providers(svc: Anytable) -> dict[str, Any]:
+    return svc.list_providers()
 
-    async def list_providers() -> Annotated[CallToolResult, ProvidersOut]:
-        async def work() -> dict:
-            return svc.list_providers()
 
-        return await run("list_providers", work())
-
-    reg.add(
-        list_providers,
-        "Providers (dingtalk, feishu, gptbots, local): enabled, what each can do, masked credentials.",
-        kind="read",
-    )
+TOOLSET = Toolset(
+    "providers",
+    (
+        Tool(
+            list_providers,
+            ProvidersOut,
+            "Providers (dingtalk, feishu, gptbots, local): enabled, what each can do, masked credentials.",
+            kind="read",
+        ),
+    ),
+)

@@ -2,50 +2,65 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
-from mcp.types import CallToolResult
-
+from anytable.core.service import Anytable
 from anytable.schemas.inputs import BaseArg, FieldSpecsArg, ProviderArg, TableArg
 from anytable.schemas.outputs import DeletedOut, TableOut, TableSchemaOut, TablesOut
-from anytable.server.registrar import Registrar
-from anytable.server.results import run
+from anytable.tools.toolset import Tool, Toolset
 
 
-def register(reg: Registrar) -> None:
-    svc = reg.svc
+async def list_tables(svc: Anytable, provider: ProviderArg = None, base: BaseArg = None) -> dict[str, Any]:
+    return await svc.list_tables(provider, base)
 
-    async def list_tables(
-        provider: ProviderArg = None, base: BaseArg = None
-    ) -> Annotated[CallToolResult, TablesOut]:
-        return await run("list_tables", svc.list_tables(provider, base))
 
-    async def describe_table(
-        table: TableArg = None, provider: ProviderArg = None, base: BaseArg = None
-    ) -> Annotated[CallToolResult, TableSchemaOut]:
-        return await run("describe_table", svc.describe_table(provider, base, table))
+async def describe_table(
+    svc: Anytable, table: TableArg = None, provider: ProviderArg = None, base: BaseArg = None
+) -> dict[str, Any]:
+    return await svc.describe_table(provider, base, table)
 
-    async def create_table(
-        name: str, fields: FieldSpecsArg = None, provider: ProviderArg = None, base: BaseArg = None
-    ) -> Annotated[CallToolResult, TableOut]:
-        return await run("create_table", svc.create_table(provider, base, name, fields))
 
-    async def update_table(
-        name: str, table: TableArg = None, provider: ProviderArg = None, base: BaseArg = None
-    ) -> Annotated[CallToolResult, TableOut]:
-        return await run("update_table", svc.update_table(provider, base, table, name))
+async def create_table(
+    svc: Anytable, name: str, fields: FieldSpecsArg = None, provider: ProviderArg = None, base: BaseArg = None
+) -> dict[str, Any]:
+    return await svc.create_table(provider, base, name, fields)
 
-    async def delete_table(
-        table: TableArg = None, provider: ProviderArg = None, base: BaseArg = None
-    ) -> Annotated[CallToolResult, DeletedOut]:
-        return await run("delete_table", svc.delete_table(provider, base, table))
 
-    reg.add(list_tables, "Tables of a base.", kind="read")
-    reg.add(describe_table, "A table's fields (id, name, type, options, primary) and views.", kind="read")
-    reg.add(
-        create_table,
-        "Create a table. fields: [{name, type, options?}]; the first is the primary field.",
-        kind="write",
-    )
-    reg.add(update_table, "Rename a table (name: the new name).", kind="write", idempotent=True)
-    reg.add(delete_table, "Delete a table and all its records.", kind="destructive", idempotent=True)
+async def update_table(
+    svc: Anytable, name: str, table: TableArg = None, provider: ProviderArg = None, base: BaseArg = None
+) -> dict[str, Any]:
+    return await svc.update_table(provider, base, table, name)
+
+
+async def delete_table(
+    svc: Anytable, table: TableArg = None, provider: ProviderArg = None, base: BaseArg = None
+) -> dict[str, Any]:
+    return await svc.delete_table(provider, base, table)
+
+
+TOOLSET = Toolset(
+    "tables",
+    (
+        Tool(list_tables, TablesOut, "Tables of a base.", kind="read"),
+        Tool(
+            describe_table,
+            TableSchemaOut,
+            "A table's fields (id, name, type, options, primary) and views.",
+            kind="read",
+        ),
+        Tool(
+            create_table,
+            TableOut,
+            "Create a table. fields: [{name, type, options?}]; the first is the primary field.",
+            kind="write",
+        ),
+        Tool(update_table, TableOut, "Rename a table (name: the new name).", kind="write", idempotent=True),
+        Tool(
+            delete_table,
+            DeletedOut,
+            "Delete a table and all its records.",
+            kind="destructive",
+            idempotent=True,
+        ),
+    ),
+)

@@ -1,11 +1,11 @@
 """Who the server is to DingTalk: the app's access token and the operator (a unionId).
 
 - Access token: ``POST /v1.0/oauth2/accessToken {appKey, appSecret}`` -> ``{accessToken, expireIn}``
-  (provider-api-notes.md §1.1 [SDK]); kept in a :class:`TokenCache` until shortly before it expires,
+  (docs/provider-api-notes.md §1.1 [SDK]); kept in a :class:`TokenCache` until shortly before it expires,
   fetched again then, or once when DingTalk refuses it. It goes in ``x-acs-dingtalk-access-token``.
 - Operator: every notable call carries ``operatorId=<unionId>`` (§1.0 [SDK]). It is
   ``DINGTALK_OPERATOR_ID``; or ``DINGTALK_USER_ID`` looked up once as the DingTalk skill describes
-  (dingtalk-ai-table-skill.txt [3P]): ``GET {oapi}/gettoken?appkey=&appsecret=`` for a legacy token
+  (docs/reference/dingtalk-ai-table-skill.txt [3P]): ``GET {oapi}/gettoken?appkey=&appsecret=`` for a legacy token
   (the v1.0 token is not valid there), then ``POST {oapi}/topapi/v2/user/get?access_token=``
   ``{"userid"}`` -> ``result.unionid``, or ``result.union_id`` where ``unionid`` is empty.
 """

@@ -1,8 +1,8 @@
 """Reading DingTalk answers: the data of a good one, or a ProviderError that says what to do.
 
 api.dingtalk.com answers an error with HTTP >= 400 and ``{"code", "message", "requestid"}``
-(provider-api-notes.md §1.2 [SDK]); the codes are those of the notable pages' error tables
-(dingtalk-notable-insert-records.txt, -list-records.txt) and §1.2/§1.3 of the notes.
+(docs/provider-api-notes.md §1.2 [SDK]); the codes are those of the notable pages' error tables
+(docs/reference/dingtalk-notable-insert-records.txt, -list-records.txt) and §1.2/§1.3 of the notes.
 oapi.dingtalk.com (the legacy host, used only to look a userId up) answers HTTP 200 with
 ``{"errcode", "errmsg"}``, errcode 0 meaning success.
 
@@ -32,7 +32,7 @@ from anytable.errors import ProviderError
 from anytable.providers.http import json_body
 
 PROVIDER = "dingtalk"
-QPS_WAIT = 1.0  # seconds: "sleep 1 s on a QPS error" (provider-api-notes.md §1.3)
+QPS_WAIT = 1.0  # seconds: "sleep 1 s on a QPS error" (docs/provider-api-notes.md §1.3)
 
 NOT_FOUND = "invalidRequest.resource.notFound"
 DOC_NOT_FOUND = "invalidRequest.document.notFound"

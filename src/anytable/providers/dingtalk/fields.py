@@ -1,6 +1,6 @@
 """DingTalk field types and properties <-> the contract's field types.
 
-Documented types and properties (provider-api-notes.md §1.7, from the official DingTalk MCP
+Documented types and properties (docs/provider-api-notes.md §1.7, from the official DingTalk MCP
 reference [DOC]): text, number ``{formatter}``, singleSelect / multipleSelect ``{choices: [{name}]}``,
 date ``{formatter}``, user ``{multiple}``, department ``{multiple}``, attachment, url,
 unidirectionalLink ``{multiple, linkedSheetId}``, bidirectionalLink ``{multiple, linkedSheetId,

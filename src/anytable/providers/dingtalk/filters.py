@@ -1,8 +1,8 @@
 """``where`` -> the ``filter`` of ``POST .../records/list``: ``{combination: and|or, conditions:
-[{field, operator, value: [...]}]}`` (dingtalk-notable-list-records.txt [DOC]).
+[{field, operator, value: [...]}]}`` (docs/reference/dingtalk-notable-list-records.txt [DOC]).
 
 The native filter has one level (one combination over conditions) and its per-type operators are
-those of the DingTalk MCP reference (provider-api-notes.md §1.6): text, number, single/multiple
+those of the DingTalk MCP reference (docs/provider-api-notes.md §1.6): text, number, single/multiple
 select, date, user, department. What each operator does beyond its name is not documented, so a
 condition is sent only where its meaning is clear, and marked exact only where it is the contract's
 meaning whatever the details; otherwise it is sent as a wider condition (the server then re-checks

@@ -12,6 +12,8 @@ creation or deletion first checks what happened.
 
 DingTalk has no batch get: ``get_records`` reads ``GET .../records/{recordId}`` once per id, a few at
 a time: one request per id, at most 20 per second.
+
+``§n``: section n of docs/provider-api-notes.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """DingTalk AI table links: ``https://alidocs.dingtalk.com/i/nodes/<baseId>?...``.
 
-The path segment after ``/i/nodes/`` is the baseId (the document's nodeId; provider-api-notes.md
+The path segment after ``/i/nodes/`` is the baseId (the document's nodeId; docs/provider-api-notes.md
 §1.0 [DOC] and the DingTalk skill). Links copied from an open table may also carry the table as
 ``sheetId`` in the query, directly or inside ``iframeQuery`` [INF: seen in copied links, not
 documented]; it is used when present, and ``table`` given to a tool wins over it. DingTalk tables

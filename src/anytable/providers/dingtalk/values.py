@@ -1,6 +1,6 @@
 """Values: the contract's canonical values <-> DingTalk's record value format.
 
-DingTalk's formats (provider-api-notes.md §1.7, "Record value format" [DOC]; insert/list pages):
+DingTalk's formats (docs/provider-api-notes.md §1.7, "Record value format" [DOC]; insert/list pages):
 
 | type | write | read |
 | --- | --- | --- |

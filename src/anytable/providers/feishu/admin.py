@@ -7,6 +7,8 @@ accepted by id or name and resolved here before anything is sent; what comes bac
 make too (duplicate names, the 30-role and 200-member limits, a hidden question taking no other
 change) are made first so that bad input changes nothing. Writes go through ``FeishuApi``,
 which reconciles a lost answer by reading back.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
 """
 
 from __future__ import annotations
@@ -113,6 +115,18 @@ class FeishuAdmin:
         self._fields: dict[str, list[FieldInfo]] = {}
 
     # ------------------------------------------------------------------------ dispatch
+    async def run(self, action: str, table: TableSchema | None, args: dict[str, Any]) -> dict[str, Any]:
+        """One action of feishu_read (``what``), feishu_update or feishu_delete; ``args``: view,
+        role, data, members."""
+        view, role, members = args.get("view"), args.get("role"), args.get("members")
+        if action in READS:
+            return await self.read(action, table, view, role)
+        if action in UPDATES:
+            return await self.update(action, args.get("data"), table, view, role, members)
+        if action == "delete_role" and members:
+            raise InputError("delete_role takes no members; to remove members use action=remove_members.")
+        return await self.delete(action, role, members)
+
     async def read(
         self, what: str, table: TableSchema | None, view: str | None, role: str | None
     ) -> dict[str, Any]:

@@ -14,6 +14,8 @@ relative to ``/open-apis/bitable/v1``. The base-administration endpoints (app me
 views, forms, custom roles and their members, A.10-A.49) have no client_token: a write whose answer
 is lost is reconciled by reading back (the change is there, or it is sent again), never repeated
 blindly.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
 """
 
 from __future__ import annotations
@@ -41,16 +43,16 @@ TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 API = "/open-apis/bitable/v1"
 LIST_PAGE = 100  # tables, fields, views, form questions, role members (A.13, A.22, A.28, A.37, A.47)
 ROLE_PAGE = 30  # custom roles (A.41: page_size max 30)
-SEARCH_PAGE = 500  # records/search (provider-api-notes §2.5)
+SEARCH_PAGE = 500  # records/search (docs/provider-api-notes.md §2.5)
 BATCH = 500  # batch_create / batch_update / batch_delete (A.2, A.34, A.35)
-GET_BATCH = 100  # batch_get (provider-api-notes §2.5)
+GET_BATCH = 100  # batch_get (docs/provider-api-notes.md §2.5)
 
 # Requests per second per endpoint (per app and tenant). records/search and batch_create: notes §2.2
 # [DOC]; the other record endpoints: notes §2.2 [3P]; tables, fields, views: the QPS printed on their
 # reference pages (A.12-A.24, A.37-A.40).
 RATES: dict[str, float] = {
     "records.search": 20,
-    "medias.upload_all": 5,  # drive media upload (provider-api-notes §2.7: about 5 requests/s)
+    "medias.upload_all": 5,  # drive media upload (docs/provider-api-notes.md §2.7: about 5 requests/s)
     "medias.upload_prepare": 5,
     "medias.upload_part": 5,
     "medias.upload_finish": 5,

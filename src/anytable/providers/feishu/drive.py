@@ -1,4 +1,4 @@
-"""Feishu attachments through the drive media API (provider-api-notes §2.7, checked against the
+"""Feishu attachments through the drive media API (docs/provider-api-notes.md §2.7, checked against the
 ``lark-oapi`` drive v1 models): a file up to 20 MB goes in one ``upload_all``; a larger one in
 ``upload_prepare`` -> ``upload_part`` (the blocks the prepare answer asks for) -> ``upload_finish``.
 The file token is then written into the attachment field. Download reads

@@ -3,7 +3,7 @@
 Every Bitable answer is ``{"code", "msg", "data"}``; ``code != 0`` is an error whatever the HTTP
 status (most business errors come with HTTP 200). The gateway answers throttling with HTTP 429 and
 ``x-ogw-ratelimit-reset`` (seconds). Every code of the reference's 错误码 tables (1254xxx, 1255xxx)
-and the generic gateway codes of provider-api-notes §2.2 (9999xxxx) has a message here, written in
+and the generic gateway codes of docs/provider-api-notes.md §2.2 (9999xxxx) has a message here, written in
 terms of the tools' arguments; Feishu's code and log id follow it (``ProviderError.__str__``).
 
 Kinds (what ``anytable.providers.http`` does with them):
@@ -15,6 +15,8 @@ Kinds (what ``anytable.providers.http`` does with them):
   carrying its client_token), otherwise reconciled.
 - ``auth``: the tenant_access_token is missing, invalid or expired - fetched again once.
 - ``fatal``: everything else; the message says what to change.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
 """
 
 from __future__ import annotations
@@ -307,7 +309,7 @@ MESSAGES: dict[int, tuple[str, str]] = {
         "report it.",
     ),
     1255040: (UNKNOWN, "Feishu timed out on the request; call the tool again."),
-    # ------------------------------------------------------------------ gateway (provider-api-notes §2.2)
+    # ------------------------------------------------------------------ gateway (docs/provider-api-notes.md §2.2)
     99991400: (
         THROTTLE,
         "Feishu is throttling this app (request trigger frequency limit); call the tool again in a moment.",

@@ -1,9 +1,11 @@
 """Feishu fields and the contract's field types, both ways.
 
-Feishu describes a field by ``type`` (int) and ``ui_type`` (A.3, A.5, provider-api-notes §2.6);
+Feishu describes a field by ``type`` (int) and ``ui_type`` (A.3, A.5, docs/provider-api-notes.md §2.6);
 ``property`` holds its settings. A field update is a full replacement of ``property`` (A.5: "更新
 字段时为全量更新"), so :func:`update_body` starts from the field's current native description and
 changes only what the caller asked for.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
 """
 
 from __future__ import annotations

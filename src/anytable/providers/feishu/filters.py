@@ -1,4 +1,4 @@
-"""``where`` compiled to the records/search filter (provider-api-notes §2.5).
+"""``where`` compiled to the records/search filter (docs/provider-api-notes.md §2.5).
 
 Feishu's filter is ``{"conjunction": "and"|"or", "conditions": [...], "children": [{"conjunction",
 "conditions"}]}``: two levels at most, conditions ``{"field_name", "operator", "value": [strings]}``
@@ -24,6 +24,8 @@ every record (``exact=False``, ``server_filtered: true``). Choices:
 - text gt..lte, links, urls, formulas, auto numbers, attachments (beyond emptiness): the server.
 - More nesting than two levels is widened: an AND keeps the parts it can express, an OR keeps
   one condition of each AND inside it.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from anytable.schemas.filters import Cond, DayRange, Group, Node
 
 DAY_MS = 86_400_000
 MARGIN_MS = 2 * DAY_MS  # wider than any time zone offset plus a DST shift
-MAX_FILTER_CHARS = 2_000  # provider-api-notes §2.5 [3P]; A.30 documents the same limit (1254107)
+MAX_FILTER_CHARS = 2_000  # docs/provider-api-notes.md §2.5 [3P]; A.30 documents the same limit (1254107)
 
 
 @dataclass(frozen=True)

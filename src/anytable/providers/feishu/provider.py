@@ -5,12 +5,15 @@ The HTTP side (token, rate limits, retries, idempotency, per-table write seriali
 ``api``; value formats in ``values``; the filter in ``filters``; field types in ``fields``; share
 links and hosts in ``urls``; error codes in ``errors``; the base settings of the feishu_* tools in
 ``admin`` (roles in ``roles``, view filters in ``viewfilter``).
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Self
 
@@ -37,6 +40,7 @@ from anytable.schemas.filters import Node, fields_of
 
 from . import drive
 from . import fields as ff
+from .admin import NEEDS_TABLE, FeishuAdmin
 from .api import BATCH, GET_BATCH, SEARCH_PAGE, FeishuApi
 from .filters import FeishuFilter, compile_where
 from .urls import api_base_url, parse_url
@@ -117,6 +121,19 @@ class FeishuProvider(Provider):
     @classmethod
     def parse_url(cls, url: str) -> tuple[str, str | None, str | None] | None:
         return parse_url(url)
+
+    # ------------------------------------------------------------------ the feishu tool group
+    @classmethod
+    def toolsets(cls) -> tuple[str, ...]:
+        return (*super().toolsets(), "feishu")
+
+    def admin_needs_table(self, action: str) -> bool:
+        return action in NEEDS_TABLE
+
+    async def administer(
+        self, base: str, action: str, table: TableSchema | None, args: dict[str, Any], tz: tzinfo
+    ) -> dict[str, Any]:
+        return await FeishuAdmin(self.api, base, tz).run(action, table, args)
 
     # ------------------------------------------------------------------ configuration
     def default_base(self) -> str | None:

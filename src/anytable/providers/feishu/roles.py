@@ -17,6 +17,8 @@ A role as the tools show and take it::
 ``records`` with read or edit_records (A.42). A record rule on a person field (or ``""``, the
 record's creator) means "contains the viewer"; on a select field it tests options, named here
 and sent by id. Members are ``{"id", "type"}`` with Feishu's member id types (A.45).
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
 """
 
 from __future__ import annotations

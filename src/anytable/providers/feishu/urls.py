@@ -1,12 +1,14 @@
 """Where Feishu is (FEISHU_DOMAIN) and what a Feishu/Lark link names (base, table, view).
 
-Hosts (provider-api-notes §2.0): Feishu ``https://open.feishu.cn``, Lark ``https://open.larksuite.com``
+Hosts (docs/provider-api-notes.md §2.0): Feishu ``https://open.feishu.cn``, Lark ``https://open.larksuite.com``
 (the same paths on both), or the base URL of a private deployment. Base links look like
 ``https://<tenant>.feishu.cn/base/<app_token>?table=<table_id>&view=<view_id>`` on feishu.cn,
 larksuite.com, larkoffice.com and the test hosts (feishu-boe.cn); the reference (A.30) shows one.
 
 Wiki links (``/wiki/<node token>``) name a wiki node, not a base: resolving one needs the wiki
 get_node API, which none of our references document, so they are refused with what to do instead.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Record values: Feishu's formats to the contract's canonical values and back.
 
-Read formats differ by endpoint (provider-api-notes §2.6, A.3, A.29/A.30): records/search and
+Read formats differ by endpoint (docs/provider-api-notes.md §2.6, A.3, A.29/A.30): records/search and
 batch_get give text as segments ``[{"text", "type"}]`` and links as ``{"link_record_ids": [...]}``;
 the older list/get give text as a string, numbers as strings (list) and links as
 ``[{"record_ids", "table_id", "text"}]``. Every shape is read here, so whichever one a deployment
@@ -16,6 +16,8 @@ sends ends up as the same canonical value:
 Writes (A.3, A.34): users as ``[{"id"}]`` (ids of FEISHU_USER_ID_TYPE), dates in ms, selects by
 name, url ``{"text", "link"}``, links as record ids, attachments ``[{"file_token"}]`` of files
 uploaded to the base, location ``"longitude,latitude"``.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
 """
 
 from __future__ import annotations

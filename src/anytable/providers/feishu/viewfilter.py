@@ -12,6 +12,8 @@ query, nothing can be checked afterwards by the server):
   contains / not_contains of one option or user;
 - dates: whole days (``"2026-11-22"``), eq gt lt, gte / lte as the day before / after;
 - every field: is_empty / is_not_empty.
+
+``A.n``: section A.n of docs/reference/feishu-bitable-v1-reference.txt.
 """
 
 from __future__ import annotations

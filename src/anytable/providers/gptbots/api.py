@@ -1,6 +1,6 @@
 """The GPTBots database endpoints, one method each, over the shared ``ApiClient``.
 
-Paths, verbs, bodies and limits follow provider-api-notes.md §3 and the GPTBots pages (GET for
+Paths, verbs, bodies and limits follow docs/provider-api-notes.md §3 and the GPTBots pages (GET for
 queries, POST for submissions; ``Authorization: Bearer <key>``; one key = one agent). Answers are
 read in both shapes (``errors.unwrap``); each method returns plain data.
 """

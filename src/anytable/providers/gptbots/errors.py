@@ -1,7 +1,7 @@
 """Reading GPTBots answers: with or without the ``{code, message, data}`` envelope, and every
 documented error code as a message that says what to do.
 
-Sources: provider-api-notes.md §3 (codes 40000, 50000, 403100-403111, 403106, 403131; "some newer
+Sources: docs/provider-api-notes.md §3 (codes 40000, 50000, 403100-403111, 403106, 403131; "some newer
 pages show bare bodies without the envelope", so both are read). HTTP statuses are undocumented:
 the code in the body decides when there is one; otherwise 401/403 mean the key was refused, 429
 throttling, 503 "try again", and another 5xx (or an answer that is not JSON) an unknown outcome.

@@ -1,6 +1,6 @@
 """The ``gptbots`` provider: a GPTBots agent's database through its API.
 
-What GPTBots can do (provider-api-notes.md §3) and so what this provider offers:
+What GPTBots can do (docs/provider-api-notes.md §3) and so what this provider offers:
 - tables: list (``tables/page``, which needs the agent id), describe (``table_info`` of
   ``records/page``), create (``create-table``). GPTBots cannot rename or delete a table, nor
   create, change or delete a field: those tools answer "not supported by GPTBots".

@@ -1,6 +1,6 @@
 """Feishu drive media upload and download, as the Feishu emulator serves them (attachments).
 
-Sources: provider-api-notes.md §2.7 and the ``lark-oapi`` package's ``api/drive/v1`` models
+Sources: docs/provider-api-notes.md §2.7 and the ``lark-oapi`` package's ``api/drive/v1`` models
 (UploadAllMediaRequestBody, MediaUploadInfo, UploadPartMediaRequestBody,
 UploadFinishMediaRequestBody, DownloadMediaRequest), and the reference's A.6 (the attachment
 value a record shows).
@@ -33,8 +33,11 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from .emulator import Ctx, RouteSpec
+from .errors import FeishuError
+
 if TYPE_CHECKING:
-    from tests.emulators.feishu import Ctx, FeishuEmulator
+    from .emulator import FeishuEmulator
 
 MEDIAS = "/open-apis/drive/v1/medias"
 MAX_UPLOAD_ALL = 20 * 1024 * 1024
@@ -77,8 +80,6 @@ class FeishuDrive:
             ("POST", MEDIAS + "/upload_finish", self._upload_finish, "medias.upload_finish", True),
             ("GET", MEDIAS + "/{file_token}/download", self._download, "medias.download", False),
         ]
-        from tests.emulators.feishu import RouteSpec
-
         for method, path, handler, name, is_write in routes:
             emu.specs[name] = RouteSpec(name, is_write, "drive")
             emu.router.add(method, path, handler, name)
@@ -88,8 +89,6 @@ class FeishuDrive:
     # ------------------------------------------------------------------------------ helpers
     @staticmethod
     def _error(code: int, msg: str, status: int = 400) -> Exception:
-        from tests.emulators.feishu import FeishuError
-
         return FeishuError(code, msg, status=status)
 
     @staticmethod
@@ -157,9 +156,7 @@ class FeishuDrive:
         return {"file_token": self._store(app_token, name, content)}
 
     async def _upload_prepare(self, ctx: Ctx) -> dict[str, Any]:
-        from tests.emulators.feishu import FeishuEmulator
-
-        body = FeishuEmulator._body(ctx)
+        body = self.emu._body(ctx)
         app_token = self._check_parent(body.get("parent_type"), body.get("parent_node"))
         name = body.get("file_name")
         if not isinstance(name, str) or not name or len(name) > 250:
@@ -195,9 +192,7 @@ class FeishuDrive:
         return {}
 
     async def _upload_finish(self, ctx: Ctx) -> dict[str, Any]:
-        from tests.emulators.feishu import FeishuEmulator
-
-        body = FeishuEmulator._body(ctx)
+        body = self.emu._body(ctx)
         upload = self.uploads.get(body.get("upload_id") or "")
         if upload is None:
             raise self._error(1061002, "params error: unknown upload_id")
