@@ -241,3 +241,15 @@ async def test_long_jobs_report_progress(h: Harness, files: Path) -> None:
     assert (await h.call("export_records", table="prog", path="p.jsonl"))["records"] == 1100
     done = [p[0] for p in h.progress]
     assert done and done == sorted(done) and done[-1] == 1100
+
+
+async def test_computed_columns_of_an_export_are_left_out_on_import(h: Harness, files: Path) -> None:
+    if not h.supports_type("auto_number"):
+        pytest.skip(f"{h.provider} cannot create auto_number fields")
+    fields = [{"name": "title", "type": "text"}, {"name": "no", "type": "auto_number"}]
+    await h.call("create_table", name="auto", fields=fields)
+    await h.call("create_records", table="auto", records=[{"title": "a"}, {"title": "b"}])
+    await h.call("export_records", table="auto", path="auto.csv")
+    out = await h.call("import_records", table="auto", path="auto.csv")
+    assert out["created"] == 2 and out["ignored_columns"] == ["no"]
+    assert sorted(r["fields"]["title"] for r in await h.all_records("auto")) == ["a", "a", "b", "b"]

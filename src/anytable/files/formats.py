@@ -58,7 +58,7 @@ class TableWriter(Protocol):
 
 class _CsvWriter:
     def __init__(self, path: Path, columns: list[str]) -> None:
-        self.file = path.open("w", encoding="utf-8-sig", newline="")
+        self.file = path.open("x", encoding="utf-8-sig", newline="")
         self.out = csv.writer(self.file)
         self.out.writerow(columns)
 
@@ -74,7 +74,7 @@ class _CsvWriter:
 
 class _JsonlWriter:
     def __init__(self, path: Path, columns: list[str]) -> None:
-        self.file = path.open("w", encoding="utf-8", newline="\n")
+        self.file = path.open("x", encoding="utf-8", newline="\n")
         self.columns = columns
         self.encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
