@@ -98,3 +98,39 @@ async def test_no_roots_at_all(tmp_path: Path) -> None:
         error, message = await call("export_records", table="t", path=str(tmp_path / "a.csv"))
         assert error and "no folder is allowed" in message and "ANYTABLE_FILE_ROOTS" in message
     assert not (tmp_path / "a.csv").exists()
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_client_roots_over_stdio(tmp_path: Path, mode: str) -> None:
+    """The roots request crosses a real transport: mid-call (2025-11-25) or as an input-required
+    round (2026-07-28)."""
+    import sys
+
+    import anyio
+    from mcp import StdioServerParameters
+
+    from tests.e2e.test_transports import server_env
+
+    root = tmp_path / "client_root"
+    root.mkdir()
+
+    async def list_roots(context: Any) -> ListRootsResult:
+        return ListRootsResult(roots=[Root(uri=root.as_uri(), name="root")])
+
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "anytable", "serve"], env=server_env(tmp_path)
+    )
+    with anyio.fail_after(60):
+        async with Client(params, mode=mode, list_roots_callback=list_roots) as client:  # type: ignore[arg-type]
+            await client.call_tool(
+                "create_table", {"name": "t", "fields": [{"name": "title", "type": "text"}]}
+            )
+            await client.call_tool("create_records", {"table": "t", "records": [{"title": "一"}]})
+            result = await client.call_tool("export_records", {"table": "t", "path": "t.csv"})
+            assert not result.is_error, result.content
+            assert result.structured_content["path"] == str(root.resolve() / "t.csv")
+            refused = await client.call_tool(
+                "export_records", {"table": "t", "path": str(tmp_path / "x.csv")}
+            )
+            assert refused.is_error and "outside the allowed folders" in refused.content[0].text
+    assert (root / "t.csv").read_text(encoding="utf-8-sig") == "title\n一\n"
