@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from anytable.errors import InputError
+from anytable.errors import InputError, PartialWriteError
 from anytable.files.cells import cell_reader, cell_writer, json_reader
 from anytable.files.formats import Format, Parsed, open_writer, pick_format, place, read_table, require_xlsx
 from anytable.files.roots import FileRoots
@@ -151,8 +151,16 @@ async def import_records(
         out["created"] = len(good)
         out["dry_run"] = True
     elif good:
-        result = await svc.create_records(provider, base, table, [row for _, row in good], progress)
         lines = [line for line, _ in good]
+        try:
+            result = await svc.create_records(provider, base, table, [row for _, row in good], progress)
+        except PartialWriteError as exc:
+            raise PartialWriteError(
+                f"{exc.message} (Import of {source.name}: record i is the i-th row imported; record "
+                f"{exc.done} is line {lines[min(exc.done, len(lines) - 1)]}. Import the rows from that line on again.)",
+                done=exc.done,
+                ids=exc.ids,
+            ) from None
         out["created"] = result["created"]
         for item in result.get("failed", []):  # refused by the provider, by position in `good`
             failed.append((lines[item["index"]], item["error"]))
