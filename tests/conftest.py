@@ -13,6 +13,7 @@ from tests.harness import HARNESSES, Harness
 for _module in (
     "tests.providers.dingtalk_harness",
     "tests.providers.feishu_harness",
+    "tests.providers.feishu_user_harness",
     "tests.providers.gptbots_harness",
 ):
     try:
@@ -30,6 +31,13 @@ def anyio_backend() -> str:
 @pytest.fixture(autouse=True)
 def _fresh_secrets() -> None:
     SECRETS.clear()
+
+
+@pytest.fixture(autouse=True)
+def _own_config_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sign-ins go to a temporary config directory, never the real user's (nor their keychain)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.setenv("ANYTABLE_TOKEN_STORE", "file")
 
 
 @pytest.fixture(params=sorted(HARNESSES))

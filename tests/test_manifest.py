@@ -19,6 +19,8 @@ NOT_IN_BUNDLE = {
     "ANYTABLE_PROVIDER",
     "ANYTABLE_LOG_LEVEL",
     "FEISHU_USER_ID_TYPE",
+    "FEISHU_REDIRECT_PORT",  # for `anytable login feishu`, which the bundle does not run
+    "ANYTABLE_TOKEN_STORE",
 }
 
 

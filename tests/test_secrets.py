@@ -21,15 +21,24 @@ from anytable.config import Settings
 from anytable.masking import ScrubbingFormatter
 from anytable.server import build_server
 from tests.emulators.base import EmulatorTransport
-from tests.providers import dingtalk_harness, feishu_harness, gptbots_harness
+from tests.emulators.feishu.oauth import FeishuOAuth
+from tests.providers import dingtalk_harness, feishu_harness, feishu_user_harness, gptbots_harness
 
 pytestmark = pytest.mark.anyio
 
 
-async def test_no_secret_leaves_the_server(tmp_path: Path) -> None:
+@pytest.mark.parametrize("feishu_auth", ["tenant", "user"])
+async def test_no_secret_leaves_the_server(tmp_path: Path, feishu_auth: str) -> None:
     dingtalk = dingtalk_harness.make_emulator()
     feishu = feishu_harness.emulator()
     gptbots = gptbots_harness.emulator()
+    # As the user: signed in (tokens in a sign-in file), the base shared with them; the tokens are
+    # refreshed once the clock moves on, and a revoked sign-in fails with its own message.
+    oauth = FeishuOAuth(feishu)
+    oauth.share(feishu_harness.APP_TOKEN, feishu_user_harness.ADA)
+    store = tmp_path / "credentials.json"
+    if feishu_auth == "user":
+        feishu_user_harness.store_session(oauth, store)
     emulators = {"dingtalk": dingtalk, "feishu": feishu, "gptbots": gptbots}
     env = {
         **dingtalk_harness.env(),
@@ -37,6 +46,8 @@ async def test_no_secret_leaves_the_server(tmp_path: Path) -> None:
         **gptbots_harness.env(),
         "ANYTABLE_LOCAL_PATH": str(tmp_path / "s.sqlite"),
         "ANYTABLE_TIMEZONE": "Asia/Shanghai",
+        "FEISHU_AUTH": feishu_auth,
+        "ANYTABLE_TOKEN_STORE": str(store),
     }
     secrets = {dingtalk_harness.APP_SECRET, feishu_harness.APP_SECRET, gptbots_harness.KEY}
 
@@ -82,6 +93,15 @@ async def test_no_secret_leaves_the_server(tmp_path: Path) -> None:
             feishu.clock.advance(8000)
             await call("list_tables", provider="dingtalk")
             await call("list_tables", provider="feishu")
+            if feishu_auth == "user":
+                listed = (await call("list_providers")).structured_content["providers"]
+                identity = next(p for p in listed if p["id"] == "feishu")["credentials"]["FEISHU_AUTH"]
+                assert "signed in as Ada" in identity
+                assert oauth.token_calls == ["refresh_token"]
+                oauth.revoke(feishu_user_harness.ADA)
+                feishu.clock.advance(8000)
+                revoked = await call("list_tables", provider="feishu")
+                assert revoked.is_error and "anytable login feishu" in revoked.content[0].text
             # A crash whose message carries the secret: the tool error and the logged traceback are scrubbed.
             local = svc.providers["local"]
 
@@ -95,7 +115,9 @@ async def test_no_secret_leaves_the_server(tmp_path: Path) -> None:
         root.removeHandler(handler)
         root.setLevel(old_level)
 
-    secrets |= set(dingtalk.tokens) | set(dingtalk.legacy_tokens) | set(feishu.tokens)
+    secrets |= set(dingtalk.tokens) | set(dingtalk.legacy_tokens) | set(feishu.tokens) | oauth.secrets()
+    if feishu_auth == "user":
+        assert len(oauth.access) == 2 and len(oauth.refresh_tokens) == 2  # signed in, then refreshed
     assert len(secrets) >= 5  # the app secrets and key, and at least one token per token provider
     logged = stream.getvalue()
     assert "Traceback" in logged  # the crash was logged with its traceback...

@@ -1,4 +1,4 @@
-"""``anytable serve | tools | call | doctor``.
+"""``anytable serve | tools | call | doctor | login | logout``.
 
 Logs go to stderr only: on stdio, stdout is the MCP stream.
 """
@@ -161,6 +161,78 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _feishu_identity(settings: Settings, command: str) -> Any:
+    if not (settings.feishu_app_id and settings.feishu_app_secret):
+        sys.stderr.write(
+            f"anytable {command} feishu: set FEISHU_APP_ID and FEISHU_APP_SECRET (the app users sign in to) "
+            "as for `anytable serve`.\n"
+        )
+        raise SystemExit(2)
+    from anytable.providers.feishu.identity import user_identity
+
+    try:
+        return user_identity(settings)
+    except AnytableError as exc:
+        sys.stderr.write(f"anytable {command}: {scrub(str(exc))}\n")
+        raise SystemExit(2) from None
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    configure_logging("WARNING")
+    settings = _settings()
+    import webbrowser
+
+    from anytable.providers.feishu.login import login, redirect_port
+
+    user = _feishu_identity(settings, "login")
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+
+    async def run() -> Any:
+        try:
+            port = args.port if args.port is not None else redirect_port(settings.feishu_redirect_port)
+            return await login(
+                user,
+                port=port,
+                timeout=args.timeout,
+                scope=args.scope,
+                open_browser=None if args.no_browser else webbrowser.open,
+                say=say,
+            )
+        finally:
+            await user.oauth.aclose()
+
+    try:
+        session = anyio.run(run)
+    except AnytableError as exc:
+        sys.stderr.write(f"anytable login: {scrub(str(exc))}\n")
+        return 1
+    print(f"Signed in to Feishu: {session.describe()}. Kept in {user.store.where}.")
+    if (settings.feishu_auth or "auto").lower() == "tenant":
+        print(
+            "FEISHU_AUTH=tenant: the server still acts as the app; set FEISHU_AUTH=auto or user to act as you."
+        )
+    return 0
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    configure_logging("WARNING")
+    user = _feishu_identity(_settings(), "logout")
+    try:
+        removed = user.forget()
+    except AnytableError as exc:
+        sys.stderr.write(f"anytable logout: {scrub(str(exc))}\n")
+        return 1
+    if removed:
+        print(
+            f"Signed out of Feishu: the sign-in of app {user.oauth.app_id} was removed from {user.store.where}."
+        )
+    else:
+        print(f"Nobody was signed in to Feishu for app {user.oauth.app_id} ({user.store.where}).")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="anytable", description="MCP server for AI tables.")
     parser.add_argument("--version", action="version", version=f"anytable {__version__}")
@@ -175,8 +247,27 @@ def main(argv: list[str] | None = None) -> int:
     call.add_argument("tool")
     call.add_argument("arguments", nargs="?", default="{}", help="the tool's arguments as a JSON object")
     sub.add_parser("doctor", help="check each provider's configuration (secrets masked)")
+    login = sub.add_parser("login", help="sign in to Feishu/Lark in the browser, to act as yourself")
+    login.add_argument("provider", choices=["feishu"])
+    login.add_argument(
+        "--port", type=int, default=None, help="redirect port (default FEISHU_REDIRECT_PORT, 3000)"
+    )
+    login.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the browser")
+    login.add_argument("--no-browser", action="store_true", help="only print the link to open")
+    login.add_argument(
+        "--scope", default="bitable:app offline_access", help="scopes to ask for (space separated)"
+    )
+    logout = sub.add_parser("logout", help="forget the stored Feishu/Lark sign-in")
+    logout.add_argument("provider", choices=["feishu"])
     args = parser.parse_args(argv)
-    commands = {"serve": cmd_serve, "tools": cmd_tools, "call": cmd_call, "doctor": cmd_doctor}
+    commands = {
+        "serve": cmd_serve,
+        "tools": cmd_tools,
+        "call": cmd_call,
+        "doctor": cmd_doctor,
+        "login": cmd_login,
+        "logout": cmd_logout,
+    }
     if args.command is None:
         args = parser.parse_args(["serve", *(argv or [])])
     return commands[args.command](args)

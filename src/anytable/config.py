@@ -31,6 +31,8 @@ ENV_VARS: dict[str, str] = {
     "FEISHU_DOMAIN": "feishu_domain",
     "FEISHU_APP_TOKEN": "feishu_app_token",
     "FEISHU_USER_ID_TYPE": "feishu_user_id_type",
+    "FEISHU_AUTH": "feishu_auth",
+    "FEISHU_REDIRECT_PORT": "feishu_redirect_port",
     "GPTBOTS_API_KEY": "gptbots_api_key",
     "GPTBOTS_ENDPOINT": "gptbots_endpoint",
     "GPTBOTS_AGENT_ID": "gptbots_agent_id",
@@ -40,6 +42,7 @@ ENV_VARS: dict[str, str] = {
     "ANYTABLE_PROVIDER": "default_provider",
     "ANYTABLE_LOG_LEVEL": "log_level",
     "ANYTABLE_FILE_ROOTS": "file_roots",
+    "ANYTABLE_TOKEN_STORE": "token_store",
 }
 
 SECRET_VARS = ("DINGTALK_APP_SECRET", "FEISHU_APP_SECRET", "GPTBOTS_API_KEY")
@@ -62,6 +65,8 @@ class Settings(BaseModel):
     feishu_domain: str = "feishu"
     feishu_app_token: str | None = None
     feishu_user_id_type: str = "open_id"
+    feishu_auth: str = "auto"  # user | tenant | auto (the user's token when signed in)
+    feishu_redirect_port: str = "3000"  # loopback port of `anytable login feishu`'s redirect URI
     gptbots_api_key: str | None = None
     gptbots_endpoint: str = "sg"
     gptbots_agent_id: str | None = None
@@ -71,6 +76,7 @@ class Settings(BaseModel):
     default_provider: str | None = None
     log_level: str = "INFO"
     file_roots: str | None = None  # folders the file tools may use (an OS path list), without client roots
+    token_store: str | None = None  # keyring | file | a file path (default: keyring if usable, else file)
 
     def model_post_init(self, __context: Any) -> None:
         SECRETS.add(self.dingtalk_app_secret, self.feishu_app_secret, self.gptbots_api_key)

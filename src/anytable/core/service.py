@@ -122,7 +122,10 @@ class Anytable(RecordsMixin):
                     "id": pid,
                     "enabled": pid in self.providers,
                     "capabilities": spec.capabilities.model_dump(),
-                    "credentials": spec.masked_credentials(self.settings),
+                    "credentials": {
+                        **spec.masked_credentials(self.settings),
+                        **(self.providers[pid].acting_as() if pid in self.providers else {}),
+                    },
                 }
             )
         return {"providers": out}

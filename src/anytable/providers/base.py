@@ -125,6 +125,11 @@ class Provider(ABC):
         return None
 
     # --------------------------------------------------------------- configuration and bases
+    def acting_as(self) -> dict[str, str]:
+        """What the running provider adds to ``masked_credentials`` when it is decided at run time
+        (whose identity calls are made with: Feishu's FEISHU_AUTH). Masked like the rest."""
+        return {}
+
     def default_base(self) -> str | None:
         return None
 

@@ -60,6 +60,10 @@ class AuthMixin:
             )
         scheme, _, token = header.partition(" ")
         entry = self.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        if entry is None and self.oauth is not None and scheme.lower() == "bearer":
+            user_app = self.oauth.authenticate(token.strip())  # a user access token (oauth.py)
+            if user_app is not None:
+                return str(user_app)
         if entry is None or entry[1] <= self.clock.now():
             raise FeishuError(
                 99991663,

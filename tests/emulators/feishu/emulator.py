@@ -126,6 +126,7 @@ class FeishuEmulator(
         self._logid = 0
         self._transient = 0
         self.specs: dict[str, RouteSpec] = {}
+        self.oauth: Any = None  # user sign-in (oauth.py), set by FeishuOAuth(emu)
         self._routes()
         from .drive import FeishuDrive  # attachments: drive media upload and download
 
@@ -269,6 +270,8 @@ class FeishuEmulator(
 
     async def dispatch(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
+        if self.oauth is not None and (answer := await self.oauth.dispatch(request)) is not None:
+            return answer
         if path == TOKEN_PATH:
             if request.method != "POST":
                 return self._not_found()
@@ -280,6 +283,8 @@ class FeishuEmulator(
         spec = self.specs[route.name]
         try:
             app_id = self._authenticate(request)
+            if self.oauth is not None:
+                self.oauth.check_access(request, params)
         except FeishuError as err:
             return self._error(err, spec.group)
         key = f"{app_id}:{spec.name}"

@@ -38,6 +38,7 @@ from anytable.providers.tokens import TokenCache
 
 from . import errors
 from .errors import Where
+from .identity import UserIdentity
 
 TOKEN_PATH = "/open-apis/auth/v3/tenant_access_token/internal"
 API = "/open-apis/bitable/v1"
@@ -113,6 +114,7 @@ class FeishuApi:
         retry: RetryPolicy = DEFAULT_RETRY,
         rates: dict[str, float] | None = None,
         clock: Callable[[], float] = time.time,
+        identity: UserIdentity | None = None,
     ) -> None:
         self.app_id = app_id
         self._secret = app_secret
@@ -125,14 +127,25 @@ class FeishuApi:
             limiter=RateLimiter(rates if rates is not None else RATES),
             retry=retry,
         )
-        self.tokens = TokenCache(self._fetch_token, clock=clock)
+        self.identity = identity  # FEISHU_AUTH: None or tenant -> the tenant token
+        self.tokens = TokenCache(self._fetch_any_token, clock=clock)
         self._locks: dict[tuple[str, str], anyio.Lock] = {}
         self.table_names: dict[tuple[str, str], str] = {}  # (app, table_id) -> name, for messages
 
     async def aclose(self) -> None:
         await self.http.aclose()
+        if self.identity is not None:
+            await self.identity.oauth.aclose()
 
     # ------------------------------------------------------------------------- plumbing
+    async def _fetch_any_token(self) -> tuple[str, float]:
+        """The signed-in user's token when FEISHU_AUTH says to act as the user, else the app's."""
+        if self.identity is not None:
+            user = await self.identity.token()
+            if user is not None:
+                return user
+        return await self._fetch_token()
+
     async def _fetch_token(self) -> tuple[str, float]:
         def parse(response: httpx.Response) -> tuple[str, float]:
             body = errors.check(response, Where())
@@ -159,7 +172,8 @@ class FeishuApi:
         label = table_id
         if table_id is not None and (app, table_id) in self.table_names:
             label = f"{self.table_names[(app, table_id)]} ({table_id})"
-        return Where(base=app, table=label, user_id_type=self.user_id_type, **more)  # type: ignore[arg-type]
+        as_user = self.identity is not None and self.identity.in_use == "user"
+        return Where(base=app, table=label, user_id_type=self.user_id_type, as_user=as_user, **more)  # type: ignore[arg-type]
 
     def lock(self, app: str, table: str) -> anyio.Lock:
         """The lock every write to one table holds (Feishu takes one write at a time per table)."""
@@ -195,6 +209,8 @@ class FeishuApi:
             return {"Authorization": f"Bearer {token}"}
 
         async def renew() -> None:
+            if self.identity is not None:
+                self.identity.reject(used.get("token"))  # a user token: refreshed on the next fetch
             self.tokens.invalidate(used.get("token"))
 
         def parse(response: httpx.Response) -> Any:

@@ -283,7 +283,7 @@ MESSAGES: dict[int, tuple[str, str]] = {
     ),
     1254302: (
         FATAL,
-        "The app FEISHU_APP_ID has no permission on base {base}: add it (or a group containing it) as a "
+        "{who} no permission on base {base}: add {whom} (or a group containing {whom}) as a "
         "collaborator with edit rights; with advanced permissions, give that group a role that can "
         "read and edit the table.",
     ),
@@ -321,14 +321,14 @@ MESSAGES: dict[int, tuple[str, str]] = {
     ),
     99991668: (
         AUTH,
-        "Feishu refused a user access token (invalid or expired); anytable uses the app's tenant token: check "
-        "FEISHU_APP_ID and FEISHU_APP_SECRET.",
+        "Feishu refused the user access token (invalid or expired) even after renewing it: run "
+        "`anytable login feishu` to sign in again, or set FEISHU_AUTH=tenant to act as the app.",
     ),
     99991671: (AUTH, "Feishu refused the access token's format; check FEISHU_APP_ID and FEISHU_APP_SECRET."),
     99991677: (
         AUTH,
-        "A user access token has expired; anytable uses the app's tenant token: check FEISHU_APP_ID and "
-        "FEISHU_APP_SECRET.",
+        "Feishu says the user access token has expired even after renewing it: run `anytable login feishu` "
+        "to sign in again, or set FEISHU_AUTH=tenant to act as the app.",
     ),
     99991672: (
         FATAL,
@@ -367,6 +367,7 @@ class Where:
     view: str | None = None
     role: str | None = None
     user_id_type: str = "open_id"
+    as_user: bool = False  # the call was made with the signed-in user's token (FEISHU_AUTH)
 
 
 def _quoted(value: str | None) -> str:
@@ -390,6 +391,8 @@ def message_for(code: int, msg: str, where: Where, details: str = "") -> tuple[s
         view=_quoted(where.view),
         role=_quoted(where.role),
         user_id_type=where.user_id_type,
+        who="You (the signed-in user) have" if where.as_user else "The app FEISHU_APP_ID has",
+        whom="you" if where.as_user else "the app",
         describe=_DESCRIBE,
         name_rule=_NAME_RULE,
         violations=details,

@@ -43,6 +43,7 @@ from . import fields as ff
 from .admin import NEEDS_TABLE, FeishuAdmin
 from .api import BATCH, GET_BATCH, SEARCH_PAGE, FeishuApi
 from .filters import FeishuFilter, compile_where
+from .identity import auth_mode, user_identity
 from .urls import api_base_url, parse_url
 from .values import RecordReader, RecordWriter, check_rows
 
@@ -93,12 +94,20 @@ class FeishuProvider(Provider):
     @classmethod
     def from_settings(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Self:
         assert settings.feishu_app_id and settings.feishu_app_secret
+        user = None
+        if auth_mode(settings) != "tenant":
+            user = user_identity(settings, transport)
+            try:
+                user.session = user.load()  # who list_providers shows before the first call
+            except ConfigError:
+                user.session = None  # an unreadable store: the first call says what is wrong
         api = FeishuApi(
             app_id=settings.feishu_app_id,
             app_secret=settings.feishu_app_secret,
             base_url=api_base_url(settings.feishu_domain),
             user_id_type=user_id_type(settings),
             transport=transport,
+            identity=user,
         )
         return cls(api, app_token=settings.feishu_app_token)
 
@@ -113,6 +122,7 @@ class FeishuProvider(Provider):
             "FEISHU_APP_SECRET": mask(settings.feishu_app_secret),
             "FEISHU_DOMAIN": domain,
             "FEISHU_USER_ID_TYPE": settings.feishu_user_id_type,
+            "FEISHU_AUTH": settings.feishu_auth,
         }
         if settings.feishu_app_token:
             out["FEISHU_APP_TOKEN"] = settings.feishu_app_token
@@ -139,9 +149,22 @@ class FeishuProvider(Provider):
     def default_base(self) -> str | None:
         return self.app_token
 
+    def acting_as(self) -> dict[str, str]:
+        """Who calls are made as: the app (tenant) or the signed-in user (masked), per FEISHU_AUTH."""
+        user = self.api.identity
+        return {
+            "FEISHU_AUTH": user.describe() if user is not None else "tenant (the app's tenant_access_token)"
+        }
+
     async def check(self) -> str:
         await self.api.tokens.get()
-        line = f"tenant_access_token for app {self.api.app_id} from {self.api.base_url}"
+        user = self.api.identity
+        if user is not None and user.in_use == "user":
+            line = (
+                f"acting as the user ({user.describe()}) through app {self.api.app_id} at {self.api.base_url}"
+            )
+        else:
+            line = f"tenant_access_token for app {self.api.app_id} from {self.api.base_url}"
         if self.app_token:
             tables = await self.list_tables(self.app_token)
             line += f"; base {self.app_token} has {len(tables)} tables"
