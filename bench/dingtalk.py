@@ -1,4 +1,4 @@
-"""Benchmark of the DingTalk provider (issue 3), runnable by anyone:
+"""Benchmark of the DingTalk provider, runnable by anyone:
 
     python -m bench.dingtalk [--records 5000] [--latency 0.03] [--fault-rate 0.05] [--json out.json]
 

@@ -1,4 +1,4 @@
-"""Benchmark of the feishu provider (issue 4), runnable by anyone:
+"""Benchmark of the feishu provider, runnable by anyone:
 
     python -m bench.feishu [--records 20000] [--latency 0.03] [--fault-rate 0.05] [--json out.json]
 

@@ -1,4 +1,4 @@
-"""Benchmarks of the foundation (issue 2), runnable by anyone:
+"""Benchmarks of the foundation, runnable by anyone:
 
     python -m bench.foundation [--records 100000] [--json out.json]
 

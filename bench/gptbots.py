@@ -1,4 +1,4 @@
-"""Benchmark of the GPTBots provider (issue 5), runnable by anyone:
+"""Benchmark of the GPTBots provider, runnable by anyone:
 
     python -m bench.gptbots [--records 10000] [--bad 50] [--latency 0.03] [--json out.json]
 

@@ -67,6 +67,7 @@ async def test_read_only_lists_no_write_tool(tmp_path: Path) -> None:
         "get_records",
         "export_records",  # writes a file, never a table
         "download_attachments",
+        "aggregate_records",
     }
     assert all(t["annotations"]["readOnlyHint"] for t in tools)
 
@@ -90,6 +91,7 @@ async def test_every_tool_has_annotations_and_an_output_schema(tmp_path: Path) -
         "get_records",
         "export_records",
         "download_attachments",
+        "aggregate_records",
     }
     for tool in tools:
         hints = tool["annotations"]
@@ -125,3 +127,12 @@ async def test_unknown_and_malformed_arguments_are_refused_clearly(tmp_path: Pat
         bad = await client.call_tool("query_records", {"table": "t", "limit": "lots"})
         assert bad.is_error and bad.content[0].text.startswith("query_records: limit:")
         assert "pydantic" not in bad.content[0].text
+
+
+TOOLS_LIST_BUDGET = 14_500  # bytes of compact JSON, every provider enabled (the four file tools: ~2,500)
+
+
+async def test_tools_list_with_every_provider_fits_the_budget(tmp_path: Path) -> None:
+    tools = await tool_list(Settings(local_path=str(tmp_path / "s.sqlite"), **EVERY_PROVIDER))
+    size = len(json.dumps({"tools": tools}, separators=(",", ":"), ensure_ascii=False).encode())
+    assert size <= TOOLS_LIST_BUDGET, f"tools/list is {size} bytes; the budget is {TOOLS_LIST_BUDGET}"

@@ -29,6 +29,7 @@ CORE_TOOLS = {
     "delete_field",
     "query_records",
     "get_records",
+    "aggregate_records",
     "create_records",
     "update_records",
     "delete_records",

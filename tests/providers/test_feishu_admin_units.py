@@ -16,7 +16,7 @@ import pytest
 
 from anytable.errors import InputError
 from anytable.providers.feishu import FeishuApi
-from anytable.providers.feishu.api import role_settings, view_holds
+from anytable.providers.feishu.admin_api import FeishuAdminApi, role_settings, view_holds
 from anytable.providers.feishu.fields import field_info
 from anytable.providers.feishu.viewfilter import from_filter_info, to_filter_info
 from anytable.schemas.fields import TableSchema
@@ -222,7 +222,10 @@ async def test_a_copied_dashboard_answered_without_the_envelope_is_understood() 
     client, _ = mock_client(
         {("POST", "/apps/app1/dashboards/blk1/copy"): {"block_id": "blk2", "name": "Copy"}}
     )
-    assert await client.copy_dashboard("app1", "blk1", "Copy") == {"block_id": "blk2", "name": "Copy"}
+    assert await FeishuAdminApi(client).copy_dashboard("app1", "blk1", "Copy") == {
+        "block_id": "blk2",
+        "name": "Copy",
+    }
     await client.aclose()
 
 
@@ -238,7 +241,9 @@ async def test_a_new_role_answered_without_a_body_is_looked_up() -> None:
             },
         }
     )
-    got = await client.create_role("app1", {"role_name": "Sales", "table_roles": [], "block_roles": []})
+    got = await FeishuAdminApi(client).create_role(
+        "app1", {"role_name": "Sales", "table_roles": [], "block_roles": []}
+    )
     assert got == role and [r.method for r in seen[1:]] == ["POST", "GET"]
     assert seen[2].url.params["page_size"] == "30"  # A.41: at most 30 roles a page
     await client.aclose()

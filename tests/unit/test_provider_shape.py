@@ -25,6 +25,8 @@ OPTIONAL = {
     ("fields", "delete"): "delete_field",
 }
 VIEW_METHODS = ("create_view", "delete_view")
+# what list_providers says runs natively (capabilities.native) -> the fast-path method
+NATIVE = {"aggregate": "aggregate", "write_where": "write_where", "upsert": "find_keys"}
 SECRET = "s3cr3t-value-never-shown"
 
 
@@ -54,6 +56,10 @@ def test_declared_capabilities_are_the_implemented_methods(pid: str) -> None:
     assert set(caps.attachments) in (set(), {"upload", "download"})
     for method in ("upload_file", "read_file"):
         assert bool(caps.attachments) == overrides(cls, method), f"{pid}: attachments but {method}"
+    for name, method in NATIVE.items():
+        assert (name in caps.native) == overrides(cls, method), f"{pid}: native {name!r} vs {method}"
+    assert ("count" in caps.native) == cls.limits.page_total, f"{pid}: native count vs limits.page_total"
+    assert set(caps.native) <= {*NATIVE, "count"}
 
 
 @pytest.mark.parametrize("pid", sorted(CLASSES))

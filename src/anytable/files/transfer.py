@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from anytable.core.upsert import KeyIndex, parse_key
 from anytable.errors import InputError, PartialWriteError
 from anytable.files.cells import cell_reader, cell_writer, json_reader
 from anytable.files.formats import Format, Parsed, open_writer, pick_format, place, read_table, require_xlsx
 from anytable.files.roots import FileRoots
 from anytable.schemas.fields import FieldInfo, FieldType, TableSchema
-from anytable.schemas.values import record_coercer
+from anytable.schemas.values import is_empty, record_coercer
 
 if TYPE_CHECKING:
     from anytable.core.addressing import Address
@@ -113,8 +114,10 @@ async def import_records(
 ) -> dict[str, Any]:
     addr = svc.address(provider, base, table)
     _require(addr, "create", "import_records")
-    if key is not None or on_match is not None:
-        raise InputError("key and on_match (upsert) are not available in this version; leave them out.")
+    if on_match is not None and key is None:
+        raise InputError('on_match needs key: the fields that say two records are the same, like ["Title"].')
+    if on_match not in (None, "update", "skip"):
+        raise InputError(f"on_match {on_match!r} is unknown; use update or skip.")
     source = roots.readable(path, MAX_IMPORT_BYTES)
     kind = pick_format(fmt, source)
     schema = await svc.schema(addr, fresh=True)
@@ -129,8 +132,11 @@ async def import_records(
     if progress is not None:
         await progress(0, total, f"read {total} rows of {source.name}; checking them")
     good, failed = await anyio.to_thread.run_sync(_check, svc, schema, parsed, mapping, kind)
+    keys = parse_key(schema, key, []) if key is not None else None  # the key fields, checked
     if good:
         failed.extend(_provider_check(addr.provider, schema, good))
+        if keys is not None:
+            failed.extend(_key_check(keys, good))
         bad_lines = {line for line, _ in failed}
         good = [(line, row) for line, row in good if line not in bad_lines]
     failed.sort(key=lambda item: item[0])
@@ -148,12 +154,15 @@ async def import_records(
         )
     out: dict[str, Any] = {"created": 0, "updated": 0, "skipped": len(failed)}
     if dry_run:
-        out["created"] = len(good)
+        out.update(await _would(svc, addr, schema, key, on_match, [row for _, row in good]))
+        out["skipped"] += len(failed)
         out["dry_run"] = True
     elif good:
         lines = [line for line, _ in good]
         try:
-            result = await svc.create_records(provider, base, table, [row for _, row in good], progress)
+            result = await svc.create_records(
+                provider, base, table, [row for _, row in good], progress, key=key, on_match=on_match
+            )
         except PartialWriteError as exc:
             raise PartialWriteError(
                 f"{exc.message} (Import of {source.name}: record i is the i-th row imported; record "
@@ -162,15 +171,58 @@ async def import_records(
                 ids=exc.ids,
             ) from None
         out["created"] = result["created"]
+        out["updated"] = result.get("updated", 0)
         for item in result.get("failed", []):  # refused by the provider, by position in `good`
             failed.append((lines[item["index"]], item["error"]))
-        out["skipped"] = len(failed)
+        out["skipped"] = len(failed) + result.get("skipped", 0)
     out["failed"] = [{"row": line, "error": msg} for line, msg in failed[:MAX_FAILED_SHOWN]]
     if len(failed) > MAX_FAILED_SHOWN:
         out["failed_more"] = len(failed) - MAX_FAILED_SHOWN
     if ignored:
         out["ignored_columns"] = ignored
     return out
+
+
+async def _would(
+    svc: Anytable,
+    addr: Address,
+    schema: TableSchema,
+    key: list[str] | None,
+    on_match: str | None,
+    rows: list[Any],
+) -> dict[str, int]:
+    """What a write of ``rows`` would do: created, updated and skipped (matched, on_match skip)."""
+    if key is None or not rows:
+        return {"created": len(rows), "updated": 0, "skipped": 0}
+    keys = parse_key(schema, key, rows)
+    existing = await keys.existing(svc.reader, addr, schema)
+    created = updated = skipped = 0
+    for row in rows:
+        matched = existing.get(keys.of(row))
+        if not matched:
+            created += 1
+        elif on_match == "skip":
+            skipped += 1
+        else:
+            updated += len(matched)
+    return {"created": created, "updated": updated, "skipped": skipped}
+
+
+def _key_check(keys: KeyIndex, good: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, str]]:
+    """Rows without a value in a key field, and rows whose key an earlier row of the file has."""
+    failed: list[tuple[int, str]] = []
+    first: dict[Any, int] = {}
+    for line, row in good:
+        missing = [f.name for f in keys.fields if is_empty(row.get(f.name))]
+        if missing:
+            failed.append((line, f"key field {missing[0]!r} has no value; every row needs its key fields"))
+            continue
+        k = keys.of(row)
+        if k in first:
+            failed.append((line, f"same key as line {first[k]}; merge the two rows"))
+        else:
+            first[k] = line
+    return failed
 
 
 def _require(addr: Address, op: str, tool: str) -> None:

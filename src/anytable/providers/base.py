@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import httpx
 from pydantic import BaseModel
@@ -27,6 +27,9 @@ from anytable.config import ENV_VARS, Settings
 from anytable.errors import NotSupportedError
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
 from anytable.schemas.filters import Node, SortKey
+
+if TYPE_CHECKING:
+    from anytable.schemas.aggregate import Plan
 
 Record = dict[str, Any]  # {"id": str, "fields": {field name: canonical value}}
 Sent = Callable[[int], Awaitable[None]]  # bytes of a file sent so far
@@ -44,6 +47,9 @@ class Capabilities(BaseModel):
     record_ids_on_create: bool = True
     bases: bool = True  # False: the credentials name the only database (GPTBots)
     attachments: list[str] = []  # "upload", "download": upload_attachment / download_attachments
+    # Agent tools that run natively here (aggregate, count, write_where, upsert);
+    # the rest read pages and compute in the server. The methods of the same names must agree.
+    native: list[str] = []
 
 
 @dataclass
@@ -54,7 +60,8 @@ class Limits:
     delete_batch: int
     get_batch: int
     batch_bytes: int | None = None  # most bytes of one write request body, where documented
-    serialize_writes: bool = False  # one write at a time per table (Feishu)
+    serialize_writes: bool = False  # the engine takes one write at a time per table (GPTBots)
+    page_total: bool = False  # a page answer says how many records match (Feishu's search total)
 
 
 @dataclass
@@ -81,6 +88,15 @@ class CreateResult:
 
     ids: list[str | None]
     failed: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass
+class Aggregated:
+    """A native aggregate: rows as ``anytable.core.aggregate.Groups.rows`` gives them, and how
+    many records matched."""
+
+    rows: list[dict[str, Any]]
+    scanned: int
 
 
 @dataclass
@@ -225,6 +241,34 @@ class Provider(ABC):
             "(list_providers shows what each provider can do)."
         )
 
+    # ------------------------------------------------------------ native fast paths (optional)
+    # Each returns None where the provider has none: the engine then does the work itself.
+    async def aggregate(
+        self, base: str, table: TableSchema, native_filter: Any, plan: Plan, tz: tzinfo
+    ) -> Aggregated | None:
+        """``plan`` over the records matching ``native_filter`` (an exact filter), in one request."""
+        return None
+
+    async def write_where(
+        self,
+        base: str,
+        table: TableSchema,
+        native_filter: Any,
+        values: dict[str, Any] | None,
+        at_most: int | None,
+    ) -> int | None:
+        """Update every record matching ``native_filter`` (an exact filter) with ``values``, or delete
+        them (``values`` None), all or nothing; how many matched. When more than ``at_most`` match,
+        nothing is written."""
+        return None
+
+    async def find_keys(
+        self, base: str, table: TableSchema, fields: list[FieldInfo], keys: list[list[Any]]
+    ) -> list[tuple[list[Any], list[str]]] | None:
+        """Ids of the records whose ``fields`` have one of ``keys`` (parts as
+        ``anytable.core.upsert.key_part`` makes them), by key."""
+        return None
+
     # ------------------------------------------------------------------------------ tool groups
     @classmethod
     def toolsets(cls) -> tuple[str, ...]:
@@ -261,6 +305,7 @@ class Provider(ABC):
 
 
 __all__ = [
+    "Aggregated",
     "Capabilities",
     "CompiledFilter",
     "CreateResult",

@@ -72,7 +72,7 @@ def _match_cond(cond: Cond, value: Any) -> bool:
     t = field.type
     if t is FieldType.checkbox:
         checked = bool(value)
-        return (checked == target) if op == "eq" else (checked != target)
+        return bool(checked == target) if op == "eq" else bool(checked != target)
     empty = is_empty(value)
     if op == "is_empty":
         return empty

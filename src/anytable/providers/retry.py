@@ -16,9 +16,9 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before try ``attempt + 1`` (``attempt`` counts from 0)."""
         if retry_after is not None and retry_after >= 0:
-            return min(retry_after, self.max_delay * 4)
+            return float(min(retry_after, self.max_delay * 4))
         backoff = min(self.max_delay, self.base_delay * (2**attempt))
-        return backoff * (0.5 + random.random() / 2)
+        return float(backoff * (0.5 + random.random() / 2))
 
 
 DEFAULT_RETRY = RetryPolicy()

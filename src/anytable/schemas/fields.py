@@ -122,6 +122,10 @@ class TableSchema(BaseModel):
     def field_by_name(self) -> dict[str, FieldInfo]:
         return {f.name: f for f in self.fields}
 
+    def find_view(self, key: str) -> ViewInfo | None:
+        """A view by id or name (None: no such view, or the provider has no views)."""
+        return next((v for v in self.views or [] if key in (v.id, v.name)), None)
+
     def find_field(self, key: str) -> FieldInfo | None:
         """A field by name, else by id (fields are named by name or id everywhere)."""
         return self.field_index().get(key)

@@ -58,21 +58,9 @@ SUPPORTED_OPS: dict[FieldType, tuple[str, ...]] = {
 }
 
 # JSON schema of ``where`` as tools publish it: short, because every byte costs the agent context.
-WHERE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": (
-        '{"field","op","value"} or {"and":[...]} / {"or":[...]}; op: eq neq gt gte lt lte contains '
-        "not_contains is_empty is_not_empty in (value: list)"
-    ),
-}
-SORT_SCHEMA: dict[str, Any] = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {"field": {"type": "string"}, "desc": {"type": "boolean"}},
-        "required": ["field"],
-    },
-}
+# The language itself is in the server instructions, once.
+WHERE_SCHEMA: dict[str, Any] = {"type": "object"}
+SORT_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "object"}}  # [{"field","desc"}]
 
 
 @dataclass(frozen=True)
@@ -136,7 +124,7 @@ def _parse_node(raw: Any, table: TableSchema, tz: tzinfo, depth: int, path: str,
                 _parse_node(item, table, tz, depth + 1, f"{path}.{kind}[{i}]", counter)
                 for i, item in enumerate(items)
             )
-            return nodes[0] if len(nodes) == 1 else Group(kind, nodes)  # type: ignore[arg-type]
+            return nodes[0] if len(nodes) == 1 else Group(kind, nodes)
     if "field" not in keys or "op" not in keys:
         raise InputError(
             f'{path} must have "field" and "op" (and "value"), or be an "and"/"or" group; got keys '

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema
 
+from anytable.errors import InputError
 from anytable.schemas.filters import SORT_SCHEMA, WHERE_SCHEMA
 
 ProviderArg = str | None  # list_providers says which; needed only when several are enabled
@@ -14,9 +15,34 @@ TableArg = Annotated[str | None, Field(description="table id or name")]
 FieldArg = Annotated[str, Field(description="field name or id")]
 WhereArg = Annotated[dict[str, Any] | None, WithJsonSchema(WHERE_SCHEMA)]
 SortArg = Annotated[list[dict[str, Any]] | None, WithJsonSchema(SORT_SCHEMA)]
-IdsArg = Annotated[list[str], WithJsonSchema({"type": "array", "items": {"type": "string"}, "minItems": 1})]
-OptionsArg = Annotated[list[str] | None, Field(description="select option names; for link: [linked table]")]
-FieldSpecsArg = Annotated[
+_IDS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+IdsArg = Annotated[list[str], WithJsonSchema(_IDS)]
+SomeIdsArg = Annotated[list[str] | None, WithJsonSchema(_IDS)]
+DryRunArg = bool | None
+MaxArg = Annotated[int | None, Field(ge=0)]
+GroupByArg = Annotated[
+    list[Any] | None,
+    WithJsonSchema(
+        {
+            "type": "array",
+            "maxItems": 3,
+            "items": {
+                "anyOf": [
+                    {"type": "string"},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "field": {"type": "string"},
+                            "by": {"enum": ["day", "week", "month", "quarter", "year"]},
+                        },
+                        "required": ["field"],
+                    },
+                ]
+            },
+        }
+    ),
+]
+MetricsArg = Annotated[
     list[dict[str, Any]] | None,
     WithJsonSchema(
         {
@@ -24,29 +50,35 @@ FieldSpecsArg = Annotated[
             "items": {
                 "type": "object",
                 "properties": {
-                    "name": {"type": "string"},
-                    "type": {"type": "string"},
-                    "options": {"type": "array", "items": {"type": "string"}},
+                    "op": {"enum": ["count", "count_distinct", "sum", "avg", "min", "max"]},
+                    "field": {"type": "string"},
+                    "as": {"type": "string"},
                 },
-                "required": ["name", "type"],
+                "required": ["op"],
             },
         }
     ),
+]
+OptionsArg = Annotated[list[str] | None, Field(description="select option names; for link: [linked table]")]
+FieldSpecsArg = Annotated[  # [{"name", "type", "options"?}], as the tool description says
+    list[dict[str, Any]] | None, WithJsonSchema({"type": "array", "items": {"type": "object"}})
 ]
 RecordsArg = Annotated[
     list[dict[str, Any]], WithJsonSchema({"type": "array", "items": {"type": "object"}, "minItems": 1})
 ]
-UpdatesArg = Annotated[
-    list[dict[str, Any]],
-    WithJsonSchema(
-        {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {"id": {"type": "string"}, "fields": {"type": "object"}},
-                "required": ["id", "fields"],
-            },
-            "minItems": 1,
-        }
-    ),
+UpdatesArg = Annotated[  # [{"id", "fields"}], as the tool description says
+    list[dict[str, Any]] | None, WithJsonSchema({"type": "array", "items": {"type": "object"}, "minItems": 1})
 ]
+
+
+MAX_NAME = 100  # characters of a table, field, view or role name
+
+
+def check_name(value: Any, what: str) -> str:
+    """A name argument, stripped: a non-empty string of at most ``MAX_NAME`` characters."""
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{what} must be a non-empty string.")
+    name = value.strip()
+    if len(name) > MAX_NAME:
+        raise InputError(f"{what} {name[:30]!r}... is {len(name)} characters; use at most {MAX_NAME}.")
+    return name

@@ -65,9 +65,18 @@ class RecordOut(_Out):
 
 
 class QueryOut(_Out):
-    records: list[RecordOut]
+    records: list[RecordOut] | None = None
+    columns: list[str] | None = None  # format rows
+    rows: list[list[Any]] | None = None
     next_cursor: str | None
     server_filtered: bool
+
+
+class AggregateOut(_Out):
+    groups: list[dict[str, Any]]
+    total_groups: int
+    scanned: int
+    server_computed: bool
 
 
 class GetOut(_Out):
@@ -84,11 +93,17 @@ class CreatedOut(_Out):
     created: int
     ids: list[str | None] | None
     failed: list[FailedRow] | None = None
+    updated: int | None = None  # with key
+    skipped: int | None = None
 
 
 class UpdatedOut(_Out):
     updated: int
+    matched: int | None = None  # with where
+    sample: list[RecordOut] | None = None  # with dry_run
 
 
 class DeletedCountOut(_Out):
     deleted: int
+    matched: int | None = None
+    sample: list[RecordOut] | None = None

@@ -18,7 +18,7 @@ from anytable.core.service import Anytable
 from anytable.providers.registry import TransportFactory
 from anytable.server.registrar import Registrar
 from anytable.server.results import error, invalid_arguments, unknown_arguments
-from anytable.server.schema import compact_schema
+from anytable.server.schema import compact_input, compact_output
 from anytable.tools import TOOLSETS
 
 INSTRUCTIONS = """\
@@ -28,7 +28,7 @@ several are enabled), base (id or share URL) and table (id or name); fields by n
 Values: text/phone/email strings; number; checkbox true/false; single_select an option name; \
 multi_select a list of option names; date ISO 8601 ('2026-11-22' or '2026-11-22T09:30:00+08:00') or \
 epoch ms, read back as ISO with offset; user an id or list of ids, read as [{id, name}]; url a link or \
-{text, link}; link a list of record ids; computed fields are read-only.
+{text, link}; link a list of record ids; computed fields are read-only; null clears a value.
 where: {"field","op","value"} or {"and":[...]}/{"or":[...]}; op eq neq gt gte lt lte contains \
 not_contains is_empty is_not_empty in. neq/not_contains match empty values; contains ignores case; a \
 date without time compares whole days. sort: [{"field","desc"}], empties last. query_records pages: \
@@ -49,9 +49,9 @@ class AnytableServer(MCPServer[Any]):
     async def list_tools(self) -> list[MCPTool]:
         tools = await super().list_tools()
         for tool in tools:
-            tool.input_schema = compact_schema(tool.input_schema, nullable=False)
+            tool.input_schema = compact_input(tool.input_schema)
             if tool.output_schema is not None:
-                tool.output_schema = compact_schema(tool.output_schema)
+                tool.output_schema = compact_output(tool.output_schema)
         return tools
 
     async def call_tool(

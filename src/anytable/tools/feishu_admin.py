@@ -39,16 +39,16 @@ MembersArg = Annotated[list[Any] | None, WithJsonSchema({"type": "array"})]
 
 
 READ = (
-    "Feishu/Lark base settings: app, dashboards, form (settings, questions), view (filter, hidden fields), "
-    "roles, members (of role)."
+    "Feishu/Lark settings: app, dashboards, form (and questions), view (filter, hidden fields), roles, "
+    "members (of role)."
 )
 UPDATE = (
-    "Change Feishu/Lark base settings. data: update_app {name,advanced}; copy_dashboard {dashboard,name}; "
-    "update_form (view) {name,description,shared,shared_limit,submit_limit_once}; update_question (view) "
-    "{question,title,description,required,visible,after}; update_view {name,filter: where,hidden_fields}; "
-    "create_role|update_role (role) {name,tables:[{table,perm: none|read|edit_records|edit_all,add_records,"
-    "delete_records,fields:{<field>:read|edit},records}],dashboards:[{dashboard,perm: none|read}]}, unlisted "
-    'kept; add_members (role, members: ["ou_.."] or [{id,type}]).'
+    "Change Feishu/Lark settings; data per action: update_app {name,advanced}; copy_dashboard "
+    "{dashboard,name}; update_form (view) {name,description,shared,shared_limit,submit_limit_once}; "
+    "update_question (view) {question,title,description,required,visible,after}; update_view "
+    "{name,filter,hidden_fields}; create_role|update_role (role) {name,tables:[{table,perm:none|read|"
+    "edit_records|edit_all,add_records,delete_records,fields:{<field>:read|edit},records}],dashboards:"
+    "[{dashboard,perm:none|read}]}, unlisted kept; add_members (role, members as feishu_delete)."
 )
 DELETE = 'Delete a custom role, or remove members (["ou_.."] or [{id,type}]) from a role.'
 

@@ -11,10 +11,7 @@ from anytable.schemas.inputs import BaseArg, FieldArg, OptionsArg, ProviderArg, 
 from anytable.schemas.outputs import DeletedOut, FieldOut
 from anytable.tools.toolset import Tool, Toolset
 
-TYPES = (
-    "text number checkbox single_select multi_select date user url email phone link attachment "
-    "created_time modified_time auto_number"
-)
+TYPES = "see list_providers field_types"
 
 
 async def create_field(
@@ -33,7 +30,7 @@ async def update_field(
     svc: Anytable,
     field: FieldArg,
     name: Annotated[str | None, Field(description="new name")] = None,
-    options: Annotated[list[str] | None, Field(description="the full new option list")] = None,
+    options: Annotated[list[str] | None, Field(description="the full new list")] = None,
     table: TableArg = None,
     provider: ProviderArg = None,
     base: BaseArg = None,
@@ -54,7 +51,7 @@ TOOLSET = Toolset(
         Tool(
             update_field,
             FieldOut,
-            "Rename a field or replace a select field's options (values of removed options are cleared).",
+            "Rename a field, or replace a select's options (removed options' values are cleared).",
             kind="write",
             idempotent=True,
         ),

@@ -7,19 +7,18 @@ from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, ListRoots, Resolve
 from mcp.types import ListRootsResult
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 from anytable.config import Settings
 from anytable.core.service import Anytable
 from anytable.files import attachments, transfer
 from anytable.files.roots import FileRoots, roots_from_uris
-from anytable.schemas.inputs import BaseArg, FieldArg, ProviderArg, SortArg, TableArg, WhereArg
+from anytable.schemas.inputs import BaseArg, ProviderArg, SortArg, TableArg, WhereArg
 from anytable.tools.records import _progress
 from anytable.tools.toolset import Tool, Toolset
 
 FormatArg = Annotated[
-    Literal["csv", "jsonl", "xlsx"] | None,
-    WithJsonSchema({"enum": ["csv", "jsonl", "xlsx"], "description": "default: from the suffix"}),
+    Literal["csv", "jsonl", "xlsx"] | None, WithJsonSchema({"enum": ["csv", "jsonl", "xlsx"]})
 ]
 ColumnsArg = Annotated[
     dict[str, str | None] | None,
@@ -27,11 +26,11 @@ ColumnsArg = Annotated[
         {
             "type": "object",
             "additionalProperties": {"type": ["string", "null"]},
-            "description": "file column: field (null: skip)",
+            "description": "file column: field or null",
         }
     ),
 ]
-PathArg = Annotated[str, Field(description="file path inside an allowed folder")]
+PathArg = str  # inside the client's roots or ANYTABLE_FILE_ROOTS
 
 
 class _Out(BaseModel):
@@ -98,7 +97,7 @@ async def export_records(
     format: FormatArg = None,
     where: WhereArg = None,
     sort: SortArg = None,
-    fields: Annotated[list[str] | None, Field(description="columns, in order")] = None,
+    fields: list[str] | None = None,
     overwrite: bool = False,
     provider: ProviderArg = None,
     base: BaseArg = None,
@@ -127,7 +126,7 @@ async def import_records(
     table: TableArg = None,
     format: FormatArg = None,
     columns: ColumnsArg = None,
-    key: Annotated[list[str] | None, Field(description="upsert key fields")] = None,
+    key: list[str] | None = None,
     on_match: Literal["update", "skip"] | None = None,
     dry_run: bool = False,
     skip_invalid: bool = False,
@@ -154,7 +153,7 @@ async def import_records(
 async def upload_attachment(
     svc: Anytable,
     record_id: str,
-    field: FieldArg,
+    field: str,
     path: PathArg,
     ctx: Context[Any, Any],
     client_roots: ClientRoots = None,
@@ -171,8 +170,8 @@ async def upload_attachment(
 async def download_attachments(
     svc: Anytable,
     record_id: str,
-    field: FieldArg,
-    dir: Annotated[str, Field(description="folder inside an allowed folder")],
+    field: str,
+    dir: str,
     ctx: Context[Any, Any],
     client_roots: ClientRoots = None,
     table: TableArg = None,
@@ -189,11 +188,11 @@ async def download_attachments(
 TOOLSET = Toolset(
     "files",
     (
-        Tool(export_records, ExportOut, "Write a table's records to a CSV, JSONL or XLSX file.", kind="read"),
+        Tool(export_records, ExportOut, "Save records to a .csv, .jsonl or .xlsx file.", kind="read"),
         Tool(
             import_records,
             ImportOut,
-            "Create records from a CSV, JSONL or XLSX file (header = field names). Every row checked first.",
+            "Create records from a .csv, .jsonl or .xlsx file (header: field names); key upserts.",
             kind="write",
         ),
         Tool(
@@ -202,6 +201,6 @@ TOOLSET = Toolset(
             "Attach a local file to a record's attachment field.",
             kind="write",
         ),
-        Tool(download_attachments, DownloadOut, "Save a record's attachments into a folder.", kind="read"),
+        Tool(download_attachments, DownloadOut, "Save a record's attachments in dir.", kind="read"),
     ),
 )

@@ -19,7 +19,7 @@ TOOLSET = Toolset(
         Tool(
             list_providers,
             ProvidersOut,
-            "Providers (dingtalk, feishu, gptbots, local): enabled, what each can do, masked credentials.",
+            "Providers: enabled, capabilities, masked credentials.",
             kind="read",
         ),
     ),

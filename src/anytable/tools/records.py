@@ -1,9 +1,9 @@
-"""query_records, get_records, create_records, update_records, delete_records."""
+"""query_records, get_records, aggregate_records, create_records, update_records, delete_records."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
 from pydantic import Field
@@ -11,15 +11,20 @@ from pydantic import Field
 from anytable.core.service import Anytable
 from anytable.schemas.inputs import (
     BaseArg,
+    DryRunArg,
+    GroupByArg,
     IdsArg,
+    MaxArg,
+    MetricsArg,
     ProviderArg,
     RecordsArg,
+    SomeIdsArg,
     SortArg,
     TableArg,
     UpdatesArg,
     WhereArg,
 )
-from anytable.schemas.outputs import CreatedOut, DeletedCountOut, GetOut, QueryOut, UpdatedOut
+from anytable.schemas.outputs import AggregateOut, CreatedOut, DeletedCountOut, GetOut, QueryOut, UpdatedOut
 from anytable.tools.toolset import Tool, Toolset
 
 
@@ -37,13 +42,23 @@ async def query_records(
     sort: SortArg = None,
     fields: Annotated[list[str] | None, Field(description="field names to return")] = None,
     limit: Annotated[int, Field(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Field(description="next_cursor of the previous answer")] = None,
+    cursor: Annotated[str | None, Field(description="next_cursor of the last answer")] = None,
     view: Annotated[str | None, Field(description="view id or name")] = None,
+    format: Literal["records", "rows"] = "records",
     provider: ProviderArg = None,
     base: BaseArg = None,
 ) -> dict[str, Any]:
     return await svc.query_records(
-        provider, base, table, where=where, sort=sort, fields=fields, limit=limit, cursor=cursor, view=view
+        provider,
+        base,
+        table,
+        where=where,
+        sort=sort,
+        fields=fields,
+        limit=limit,
+        cursor=cursor,
+        view=view,
+        format=format,
     )
 
 
@@ -57,37 +72,77 @@ async def get_records(
     return await svc.get_records(provider, base, table, record_ids)
 
 
+async def aggregate_records(
+    svc: Anytable,
+    ctx: Context[Any, Any],
+    table: TableArg = None,
+    where: WhereArg = None,
+    group_by: GroupByArg = None,
+    metrics: MetricsArg = None,
+    sort: SortArg = None,
+    limit: Annotated[int, Field(ge=1, le=1000)] = 100,
+    provider: ProviderArg = None,
+    base: BaseArg = None,
+) -> dict[str, Any]:
+    return await svc.aggregate_records(
+        provider,
+        base,
+        table,
+        where=where,
+        group_by=group_by,
+        metrics=metrics,
+        sort=sort,
+        limit=limit,
+        progress=_progress(ctx),
+    )
+
+
 async def create_records(
     svc: Anytable,
     records: RecordsArg,
     ctx: Context[Any, Any],
     table: TableArg = None,
+    key: list[str] | None = None,
+    on_match: Literal["update", "skip"] | None = None,
     provider: ProviderArg = None,
     base: BaseArg = None,
 ) -> dict[str, Any]:
-    return await svc.create_records(provider, base, table, records, _progress(ctx))
+    return await svc.create_records(
+        provider, base, table, records, _progress(ctx), key=key, on_match=on_match
+    )
 
 
 async def update_records(
     svc: Anytable,
-    records: UpdatesArg,
     ctx: Context[Any, Any],
     table: TableArg = None,
+    records: UpdatesArg = None,
+    where: WhereArg = None,
+    set: dict[str, Any] | None = None,
+    dry_run: DryRunArg = None,
+    max: MaxArg = None,
     provider: ProviderArg = None,
     base: BaseArg = None,
 ) -> dict[str, Any]:
-    return await svc.update_records(provider, base, table, records, _progress(ctx))
+    return await svc.update_records(
+        provider, base, table, records, _progress(ctx), where=where, set_=set, dry_run=dry_run, max=max
+    )
 
 
 async def delete_records(
     svc: Anytable,
-    record_ids: IdsArg,
     ctx: Context[Any, Any],
     table: TableArg = None,
+    record_ids: SomeIdsArg = None,
+    where: WhereArg = None,
+    dry_run: DryRunArg = None,
+    max: MaxArg = None,
     provider: ProviderArg = None,
     base: BaseArg = None,
 ) -> dict[str, Any]:
-    return await svc.delete_records(provider, base, table, record_ids, _progress(ctx))
+    return await svc.delete_records(
+        provider, base, table, record_ids, _progress(ctx), where=where, dry_run=dry_run, max=max
+    )
 
 
 TOOLSET = Toolset(
@@ -96,23 +151,36 @@ TOOLSET = Toolset(
         Tool(
             query_records,
             QueryOut,
-            "Records matching where, sorted; pass next_cursor back for more.",
+            "Records matching where, sorted; pass next_cursor back for more. format rows: columns once.",
             kind="read",
         ),
-        Tool(get_records, GetOut, "Records by id; missing lists ids not found.", kind="read"),
+        Tool(get_records, GetOut, "Records by id (missing: ids not found).", kind="read"),
+        Tool(
+            aggregate_records,
+            AggregateOut,
+            "Counts, sums, averages, min/max of records matching where, per group of up to 3 fields.",
+            kind="read",
+        ),
         Tool(
             create_records,
             CreatedOut,
-            'Create records [{"<field>": value}], any number (batched). Dates ISO 8601; selects by option name.',
+            'Create records [{"<field>": value}], any number; with key, update or skip those matching by key.',
             kind="write",
         ),
         Tool(
             update_records,
             UpdatedOut,
-            "Change fields of records [{id, fields}]; fields left out are unchanged, null clears.",
+            'Change records [{id, fields}], or set on every where match ({"all":true}: all); dry_run: count, '
+            "sample; max: refuse if more match.",
             kind="write",
             idempotent=True,
         ),
-        Tool(delete_records, DeletedCountOut, "Delete records by id.", kind="destructive", idempotent=True),
+        Tool(
+            delete_records,
+            DeletedCountOut,
+            "Delete records by id, or every match of where (dry_run, max as update_records).",
+            kind="destructive",
+            idempotent=True,
+        ),
     ),
 )

@@ -45,7 +45,7 @@ TOOLSET = Toolset(
         Tool(
             describe_table,
             TableSchemaOut,
-            "A table's fields (id, name, type, options, primary) and views.",
+            "A table's fields and views.",
             kind="read",
         ),
         Tool(

@@ -110,7 +110,7 @@ Doubtful points and the choice made
   no page documents a code; we answer the gateway's ``99992402 field validation failed`` (HTTP 400)
   with ``error.field_violations`` [INF].
 * Read formats. records/search and batch_get (the current APIs): text as segments
-  ``[{"text", "type": "text"}]`` (brief + docs/provider-api-notes.md §2.6), numbers as numbers, links as
+  ``[{"text", "type": "text"}]`` (docs/provider-api-notes.md §2.6), numbers as numbers, links as
   ``{"link_record_ids": [...]}`` (docs/provider-api-notes.md §2.6). Deprecated GET records (A.30) and GET records/:id
   (A.29): text as a plain string (segments with ``text_field_as_array=true``), links as
   ``[{record_ids, table_id, text, type}]``, and numbers as strings in the list but numbers in the
@@ -159,8 +159,8 @@ mixins with the ids, routing and dispatch. A new feature goes in a new module wh
 ``FeishuEmulator``'s bases (its routes registered in ``emulator``).
 """
 
-from .emulator import FeishuEmulator
+from .emulator import Ctx, FeishuEmulator, RouteSpec
 from .errors import FeishuError
 from .state import DEFAULT_RATE_LIMITS
 
-__all__ = ["DEFAULT_RATE_LIMITS", "FeishuEmulator", "FeishuError"]
+__all__ = ["DEFAULT_RATE_LIMITS", "Ctx", "FeishuEmulator", "FeishuError", "RouteSpec"]

@@ -57,7 +57,8 @@ DATE_FORMATTER = "YYYY-MM-DD HH:mm"
 def field_info(raw: dict[str, Any], primary: bool) -> FieldInfo:
     """A field of ``GET .../fields`` as the contract describes it (the property kept in ``extra``)."""
     native = str(raw.get("type") or "")
-    prop = raw.get("property") if isinstance(raw.get("property"), dict) else {}
+    raw_prop = raw.get("property")
+    prop: dict[str, Any] = raw_prop if isinstance(raw_prop, dict) else {}
     ftype = TO_CONTRACT.get(native, FieldType.other)
     options: list[str] | None = None
     if native in SELECTS:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 from typing import Any, Self
 
 import httpx
@@ -323,7 +324,7 @@ class DingTalkProvider(Provider):
         'not found' too)."""
         raws = await gather(
             [
-                lambda rid=rid: self.api.get_record(base, table.id, rid, self._record_call(base, table, rid))
+                partial(self.api.get_record, base, table.id, rid, self._record_call(base, table, rid))
                 for rid in ids
             ],
             GET_CONCURRENCY,

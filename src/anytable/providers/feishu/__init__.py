@@ -2,7 +2,8 @@
 open.larksuite.com, or a private deployment's host). Enabled by FEISHU_APP_ID and FEISHU_APP_SECRET.
 
 ``provider`` (the Provider), ``api`` (endpoints, one call path), ``errors``, ``values``, ``fields``,
-``filters``, ``urls``; the feishu_* tool group's work in ``admin``, ``roles`` and ``viewfilter``.
+``filters``, ``urls``; the feishu_* tool group's work in ``admin`` (endpoints in ``admin_api``,
+view and form settings in ``admin_views``), ``roles`` and ``viewfilter``.
 """
 
 from __future__ import annotations

@@ -16,18 +16,17 @@ from __future__ import annotations
 from datetime import tzinfo
 from typing import Any
 
-import anyio
-
 from anytable.errors import InputError, NotFoundError, PartialWriteError, ProviderError
 from anytable.providers.batching import chunked
 from anytable.schemas.fields import FieldInfo, TableSchema
-from anytable.schemas.filters import parse_where
+from anytable.schemas.inputs import check_name
 from anytable.schemas.values import short
 
 from . import fields as ff
 from . import roles as rr
-from .api import MEMBER_BATCH, FeishuApi, is_member
-from .viewfilter import from_filter_info, to_filter_info
+from .admin_api import MEMBER_BATCH, FeishuAdminApi, is_member
+from .admin_views import ViewSettings, check_type, form_id_of, view_id_of
+from .api import FeishuApi
 
 READS = ("app", "dashboards", "form", "view", "roles", "members")
 UPDATES = (
@@ -44,7 +43,6 @@ DELETES = ("delete_role", "remove_members")
 NEEDS_TABLE = {"form", "view", "update_form", "update_question", "update_view"}
 MAX_ROLES = 30  # A.2 / 1254110
 MAX_MEMBERS = 200  # A.2 / 1254111
-SHARED_LIMITS = ("off", "tenant_editable", "anyone_editable")
 DATA_KEYS: dict[str, tuple[str, ...]] = {
     "update_app": ("name", "advanced"),
     "copy_dashboard": ("dashboard", "name"),
@@ -75,20 +73,6 @@ def _data(action: str, data: Any) -> dict[str, Any]:
     return data
 
 
-def _typed(data: dict[str, Any], key: str, kind: type, what: str) -> None:
-    if key in data and (not isinstance(data[key], kind) or (kind is int and isinstance(data[key], bool))):
-        raise InputError(f"data.{key} must be {what}; got {short(data[key])}.")
-
-
-def _name(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InputError(f"{what} must be a non-empty string.")
-    name = value.strip()
-    if len(name) > 100:
-        raise InputError(f"{what} {name[:30]!r}... is {len(name)} characters; use at most 100.")
-    return name
-
-
 def _pick(
     items: list[dict[str, Any]], key: str, id_key: str, name_key: str, what: str, hint: str
 ) -> dict[str, Any]:
@@ -110,6 +94,8 @@ class FeishuAdmin:
 
     def __init__(self, api: FeishuApi, app: str, tz: tzinfo) -> None:
         self.api = api
+        self.admin = FeishuAdminApi(api)
+        self.views = ViewSettings(self.admin, app, tz)
         self.app = app
         self.tz = tz
         self._fields: dict[str, list[FieldInfo]] = {}
@@ -131,16 +117,18 @@ class FeishuAdmin:
         self, what: str, table: TableSchema | None, view: str | None, role: str | None
     ) -> dict[str, Any]:
         if what == "app":
-            return {"app": _app_out(await self.api.get_app(self.app))}
+            return {"app": _app_out(await self.admin.get_app(self.app))}
         if what == "dashboards":
-            return {"dashboards": [_dashboard_out(d) for d in await self.api.list_dashboards(self.app)]}
+            return {"dashboards": [_dashboard_out(d) for d in await self.admin.list_dashboards(self.app)]}
         if what == "form":
             assert table is not None
-            return await self._read_form(table, _form_id(table, view))
+            return await self.views.read_form(table, form_id_of(table, view))
         if what == "view":
             assert table is not None
-            view_id = _view_id(table, view)
-            return {"view": self._view_out(await self.api.get_view(self.app, table.id, view_id), table)}
+            view_id = view_id_of(table, view)
+            return {
+                "view": self.views.view_out(await self.admin.get_view(self.app, table.id, view_id), table)
+            }
         if what == "roles":
             return await self._advanced(self._read_roles())
         return await self._advanced(self._read_members(role))
@@ -166,10 +154,10 @@ class FeishuAdmin:
             return await self._advanced(self._save_role(values, role if action == "update_role" else None))
         assert table is not None
         if action == "update_form":
-            return await self._update_form(table, _form_id(table, view), values)
+            return await self.views.update_form(table, form_id_of(table, view), values)
         if action == "update_question":
-            return await self._update_question(table, _form_id(table, view), values)
-        return await self._update_view(table, _view_id(table, view), values)
+            return await self.views.update_question(table, form_id_of(table, view), values)
+        return await self.views.update_view(table, view_id_of(table, view), values)
 
     async def delete(self, action: str, role: str | None, members: Any) -> dict[str, Any]:
         if action == "delete_role":
@@ -185,7 +173,7 @@ class FeishuAdmin:
         except ProviderError as exc:
             if exc.code != 1254301:
                 raise
-            if (await self.api.get_app(self.app)).get("is_advanced"):
+            if (await self.admin.get_app(self.app)).get("is_advanced"):
                 raise ProviderError(
                     f"Advanced permissions of base {self.app!r} were just switched on and Feishu is still applying "
                     "them: call the tool again in a few seconds.",
@@ -200,14 +188,14 @@ class FeishuAdmin:
     async def _update_app(self, data: dict[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {}
         if "name" in data:
-            body["name"] = _name(data["name"], "data.name")
+            body["name"] = check_name(data["name"], "data.name")
             if any(c in body["name"] for c in "[]:\\/?*"):
                 raise InputError("data.name: a base name has none of [ ] : \\ / ? *.")
         if "advanced" in data:
-            _typed(data, "advanced", bool, "true or false")
+            check_type(data, "advanced", bool, "true or false")
             body["is_advanced"] = data["advanced"]
         try:
-            app = await self.api.update_app(self.app, body)
+            app = await self.admin.update_app(self.app, body)
         except ProviderError as exc:
             if exc.code == 1254301:
                 exc.message = (
@@ -215,150 +203,28 @@ class FeishuAdmin:
                     "cannot)."
                 )
             if "name" in body and "is_advanced" in body:  # A.11: the name changes first, then the switch
-                current = await self.api.get_app(self.app)
+                current = await self.admin.get_app(self.app)
                 if current.get("name") == body["name"]:
                     exc.message += (
                         f" The name was changed to {body['name']!r}; advanced permissions were not."
                     )
             raise
         if not app.get("app_token"):
-            app = await self.api.get_app(self.app)
+            app = await self.admin.get_app(self.app)
         return {"app": _app_out(app)}
 
     async def _copy_dashboard(self, data: dict[str, Any]) -> dict[str, Any]:
-        name = _name(data.get("name"), "data.name (the copy's name)")
+        name = check_name(data.get("name"), "data.name (the copy's name)")
         if "[" in name or "]" in name:
             raise InputError("data.name: a dashboard name has no [ or ].")
         if not isinstance(data.get("dashboard"), str):
             raise InputError("data.dashboard: the dashboard to copy, by id or name.")
-        dashboards = await self.api.list_dashboards(self.app)
+        dashboards = await self.admin.list_dashboards(self.app)
         source = _pick(dashboards, data["dashboard"], "block_id", "name", "dashboard", "the dashboards are")
         if any(d.get("name") == name for d in dashboards):
             raise InputError(f"A dashboard named {name!r} already exists; pick another name.")
-        copy = await self.api.copy_dashboard(self.app, str(source["block_id"]), name)
+        copy = await self.admin.copy_dashboard(self.app, str(source["block_id"]), name)
         return {"dashboard": _dashboard_out(copy if copy.get("block_id") else {"name": name})}
-
-    # ------------------------------------------------------------------------ views and forms
-    def _view_out(self, raw: dict[str, Any], table: TableSchema) -> dict[str, Any]:
-        prop = raw.get("property") or {}
-        hidden = [
-            f.name for fid in prop.get("hidden_fields") or [] if (f := table.find_field(fid)) is not None
-        ]
-        return {
-            "id": raw.get("view_id", ""),
-            "name": raw.get("view_name", ""),
-            "type": raw.get("view_type", ""),
-            "filter": from_filter_info(prop.get("filter_info"), table, self.tz),
-            "hidden_fields": hidden,
-        }
-
-    async def _update_view(self, table: TableSchema, view_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        if "name" in data:
-            name = _name(data["name"], "data.name")
-            if "[" in name or "]" in name:
-                raise InputError("data.name: a view name has no [ or ].")
-            if any(v.name == name and v.id != view_id for v in table.views or []):
-                raise InputError(
-                    f"Table {table.name!r} already has a view named {name!r}; pick another name."
-                )
-            body["view_name"] = name
-        changes: dict[str, Any] = {}
-        if "filter" in data:
-            changes["filter_info"] = to_filter_info(parse_where(data["filter"], table, self.tz), self.tz)
-        if "hidden_fields" in data:
-            changes["hidden_fields"] = _hidden(table, data["hidden_fields"])
-        if changes:
-            # A.20 lists both keys of property: send the current value of the one not changed.
-            current = (await self.api.get_view(self.app, table.id, view_id)).get("property") or {}
-            prop: dict[str, Any] = {"hidden_fields": current.get("hidden_fields")}
-            info = current.get("filter_info")
-            if isinstance(info, dict) and info.get("conditions"):
-                prop["filter_info"] = {
-                    "conjunction": info.get("conjunction") or "and",
-                    "conditions": [
-                        {k: c[k] for k in ("field_id", "operator", "value") if c.get(k) is not None}
-                        for c in info["conditions"]
-                    ],
-                }
-            body["property"] = {**prop, **changes}
-        view = await self.api.update_view(self.app, table.id, view_id, body)
-        if not view.get("view_id"):
-            view = await self.api.get_view(self.app, table.id, view_id)
-        return {"view": self._view_out(view, table)}
-
-    async def _read_form(self, table: TableSchema, form_id: str) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-
-        async def form() -> None:
-            out["form"] = _form_out(await self.api.get_form(self.app, table.id, form_id), form_id)
-
-        async def questions() -> None:
-            items = await self.api.list_form_fields(self.app, table.id, form_id)
-            out["questions"] = [_question_out(q, table) for q in items]
-
-        async with anyio.create_task_group() as tg:  # two endpoints, two rate limits: at once
-            tg.start_soon(form)
-            tg.start_soon(questions)
-        return {"form": out["form"], "questions": out["questions"]}
-
-    async def _update_form(self, table: TableSchema, form_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        for key in ("name", "description", "shared_limit"):
-            _typed(data, key, str, "a string")
-        for key in ("shared", "submit_limit_once"):
-            _typed(data, key, bool, "true or false")
-        if "name" in data:
-            data = {**data, "name": _name(data["name"], "data.name")}
-        if "shared_limit" in data and data["shared_limit"] not in SHARED_LIMITS:
-            raise InputError(
-                f"data.shared_limit is {short(data['shared_limit'])}; use off (invited people), tenant_editable "
-                "(anyone in the organisation with the link) or anyone_editable (anyone with the link)."
-            )
-        form = await self.api.update_form(self.app, table.id, form_id, data)
-        if not form:
-            form = await self.api.get_form(self.app, table.id, form_id)
-        return {"form": _form_out(form, form_id)}
-
-    async def _update_question(
-        self, table: TableSchema, form_id: str, data: dict[str, Any]
-    ) -> dict[str, Any]:
-        questions = await self.api.list_form_fields(self.app, table.id, form_id)
-        if "question" not in data:
-            raise InputError("update_question needs data.question: the question's id, field name or title.")
-        target = _question(questions, table, data["question"], "data.question")
-        body: dict[str, Any] = {}
-        for key in ("title", "description"):
-            _typed(data, key, str, "a string")
-        for key in ("required", "visible"):
-            _typed(data, key, bool, "true or false")
-        if "title" in data:
-            body["title"] = _name(data["title"], "data.title")
-        for key in ("description", "required", "visible"):
-            if key in data:
-                body[key] = data[key]
-        if "after" in data:
-            if data["after"] in ("", None):
-                body["pre_field_id"] = ""
-            else:
-                after = _question(questions, table, data["after"], "data.after")
-                if after["field_id"] == target["field_id"]:
-                    raise InputError(
-                        "data.after names the question itself; name the question it should follow."
-                    )
-                body["pre_field_id"] = after["field_id"]
-        if not body:
-            raise InputError(
-                "update_question needs a change: title, description, required, visible or after."
-            )
-        visible = body.get("visible", target.get("visible", True))
-        if visible is False and set(body) - {"visible"}:
-            raise InputError(
-                "A hidden question takes no other change: hide it alone, or pass visible: true with the change."
-            )
-        field_id = str(target["field_id"])
-        answer = await self.api.update_form_field(self.app, table.id, form_id, field_id, body)
-        merged = {**target, **{k: v for k, v in answer.items() if k != "pre_field_id"}, "field_id": field_id}
-        return {"question": _question_out(merged, table)}
 
     # ------------------------------------------------------------------------ roles
     async def _table_fields(self, table_id: str) -> list[FieldInfo]:
@@ -373,7 +239,7 @@ class FeishuAdmin:
         if any(r.get("block_roles") for r in roles):
             dashboards = {
                 str(d.get("block_id")): str(d.get("name", ""))
-                for d in await self.api.list_dashboards(self.app)
+                for d in await self.admin.list_dashboards(self.app)
             }
         fields: dict[str, list[FieldInfo]] = {}
         for role in roles:
@@ -384,21 +250,21 @@ class FeishuAdmin:
         return [rr.role_out(r, fields, dashboards) for r in roles]
 
     async def _read_roles(self) -> dict[str, Any]:
-        return {"roles": await self._roles_out(await self.api.list_roles(self.app))}
+        return {"roles": await self._roles_out(await self.admin.list_roles(self.app))}
 
     async def _role(self, key: str | None, roles: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         if not isinstance(key, str) or not key.strip():
             raise InputError("role is required: the role's id or name (feishu_read what=roles lists them).")
         if roles is None:
-            roles = await self.api.list_roles(self.app)
+            roles = await self.admin.list_roles(self.app)
         return _pick(roles, key.strip(), "role_id", "role_name", "role", "the roles are")
 
     async def _save_role(self, data: dict[str, Any], key: str | None) -> dict[str, Any]:
-        roles = await self.api.list_roles(self.app)
+        roles = await self.admin.list_roles(self.app)
         current = None if key is None else await self._role(key, roles)
         if current is None and "name" not in data:
             raise InputError("create_role needs data.name (the role's name).")
-        name = _name(data["name"], "data.name") if "name" in data else str(current["role_name"])  # type: ignore[index]
+        name = check_name(data["name"], "data.name") if "name" in data else str(current["role_name"])  # type: ignore[index]
         if any(
             r.get("role_name") == name and (current is None or r.get("role_id") != current.get("role_id"))
             for r in roles
@@ -408,7 +274,7 @@ class FeishuAdmin:
             raise InputError(
                 f"This base has {len(roles)} custom roles, as many as Feishu allows; delete one first."
             )
-        body = (
+        body: dict[str, Any] = (
             rr.role_native(current) if current else {"role_name": name, "table_roles": [], "block_roles": []}
         )
         body["role_name"] = name
@@ -421,10 +287,10 @@ class FeishuAdmin:
                 body["block_roles"], await self._block_roles(data["dashboards"]), "block_id"
             )
         if current is None:
-            saved = await self.api.create_role(self.app, body)
+            saved = await self.admin.create_role(self.app, body)
         else:
             role_id = str(current["role_id"])
-            saved = await self.api.update_role(self.app, role_id, body)
+            saved = await self.admin.update_role(self.app, role_id, body)
             saved = {**saved, "role_id": role_id} if saved.get("role_name") else await self._role(role_id)
         return {"role": (await self._roles_out([saved]))[0]}
 
@@ -459,7 +325,7 @@ class FeishuAdmin:
                 'data.dashboards must be a list like [{"dashboard": "Overview", "perm": "read"}].'
             )
         dashboards = {
-            str(d.get("block_id")): str(d.get("name", "")) for d in await self.api.list_dashboards(self.app)
+            str(d.get("block_id")): str(d.get("name", "")) for d in await self.admin.list_dashboards(self.app)
         }
         out = [rr.block_role(item, f"data.dashboards[{i}]", dashboards) for i, item in enumerate(raw)]
         ids = [b["block_id"] for b in out]
@@ -469,13 +335,13 @@ class FeishuAdmin:
 
     async def _delete_role(self, key: str | None) -> dict[str, Any]:
         role = await self._role(key)
-        await self.api.delete_role(self.app, str(role["role_id"]))
+        await self.admin.delete_role(self.app, str(role["role_id"]))
         return {"deleted": True, "role": {"id": role["role_id"], "name": role.get("role_name", "")}}
 
     # ------------------------------------------------------------------------ members
     async def _read_members(self, key: str | None) -> dict[str, Any]:
         role = await self._role(key)
-        items = await self.api.list_members(self.app, str(role["role_id"]))
+        items = await self.admin.list_members(self.app, str(role["role_id"]))
         return {
             "role": {"id": role["role_id"], "name": role.get("role_name", "")},
             "members": [rr.member_out(m, self.api.user_id_type) for m in items],
@@ -493,7 +359,7 @@ class FeishuAdmin:
         )
         role = await self._role(key)
         role_id = str(role["role_id"])
-        items = await self.api.list_members(self.app, role_id)
+        items = await self.admin.list_members(self.app, role_id)
         todo = [m for m in wanted if is_member(m, items) != add]
         skipped = [m for m in wanted if is_member(m, items) == add]
         if add and len(items) + len(todo) > MAX_MEMBERS:
@@ -503,15 +369,9 @@ class FeishuAdmin:
             )
         done = 0
         try:
-            if len(todo) == 1:
-                single = self.api.add_member if add else self.api.remove_member
-                await single(self.app, role_id, todo[0])
-                done = 1
-            else:
-                batch = self.api.add_members if add else self.api.remove_members
-                for part in chunked(todo, MEMBER_BATCH):
-                    await batch(self.app, role_id, part)
-                    done += len(part)
+            for part in chunked(todo, MEMBER_BATCH):
+                await self.admin.change_members(self.app, role_id, part, add=add, batch=len(todo) > 1)
+                done += len(part)
         except ProviderError as exc:
             if not done:
                 raise
@@ -539,94 +399,6 @@ def _app_out(app: dict[str, Any]) -> dict[str, Any]:
 
 def _dashboard_out(raw: dict[str, Any]) -> dict[str, Any]:
     return {"id": raw.get("block_id", ""), "name": raw.get("name", "")}
-
-
-def _form_out(form: dict[str, Any], form_id: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": form_id}
-    for key in ("name", "description", "shared", "shared_url", "shared_limit", "submit_limit_once"):
-        if key in form and form[key] not in (None, ""):
-            out[key] = form[key]
-    return out
-
-
-def _question_out(raw: dict[str, Any], table: TableSchema) -> dict[str, Any]:
-    field = table.find_field(str(raw.get("field_id", "")))
-    return {
-        "id": raw.get("field_id", ""),
-        "field": field.name if field else "",
-        "title": raw.get("title", ""),
-        "description": raw.get("description", ""),
-        "required": bool(raw.get("required")),
-        "visible": raw.get("visible") is not False,
-    }
-
-
-def _question(questions: list[dict[str, Any]], table: TableSchema, key: Any, where: str) -> dict[str, Any]:
-    if isinstance(key, str):
-        field = table.find_field(key)
-        for q in questions:
-            if q.get("field_id") == key or (field is not None and q.get("field_id") == field.id):
-                return q
-        titled = [q for q in questions if q.get("title") == key]
-        if len(titled) == 1:
-            return titled[0]
-    shown = ", ".join(repr(q.get("title")) for q in questions[:40]) or "none"
-    raise NotFoundError(f"{where}: the form has no question {short(key)}; its questions are {shown}.")
-
-
-def _views_of(table: TableSchema) -> list[Any]:
-    return list(table.views or [])
-
-
-def _view_id(table: TableSchema, key: str | None) -> str:
-    if not key:
-        raise InputError("view is required: the view's id or name (describe_table lists them).")
-    for v in _views_of(table):
-        if key in (v.id, v.name):
-            return v.id
-    names = ", ".join(repr(v.name) for v in _views_of(table)) or "none"
-    raise NotFoundError(f"No view {key!r} in table {table.name!r}; views are {names}.")
-
-
-def _form_id(table: TableSchema, key: str | None) -> str:
-    forms = [v for v in _views_of(table) if v.type == "form"]
-    if key:
-        view_id = _view_id(table, key)
-        if not any(f.id == view_id for f in forms):
-            raise InputError(
-                f"View {key!r} of table {table.name!r} is not a form; forms are views of type form."
-            )
-        return view_id
-    if len(forms) == 1:
-        return forms[0].id
-    if not forms:
-        raise InputError(f"Table {table.name!r} has no form: create one with create_view type=form.")
-    names = ", ".join(repr(f.name) for f in forms)
-    raise InputError(
-        f"Table {table.name!r} has several forms ({names}): pass view with the form's name or id."
-    )
-
-
-def _hidden(table: TableSchema, raw: Any) -> list[str]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list):
-        raise InputError("data.hidden_fields is a list of field names ([] shows every field).")
-    ids: list[str] = []
-    for key in raw:
-        field = table.find_field(key) if isinstance(key, str) else None
-        if field is None:
-            names = ", ".join(repr(f.name) for f in table.fields[:40])
-            raise InputError(
-                f"data.hidden_fields: no field {short(key)} in table {table.name!r}; fields are {names}."
-            )
-        if field.primary:
-            raise InputError(
-                f"data.hidden_fields: {field.name!r} is the primary field, which a view always shows."
-            )
-        if field.id not in ids:
-            ids.append(field.id)
-    return ids
 
 
 def _merge(current: list[dict[str, Any]], given: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:

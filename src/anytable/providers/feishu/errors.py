@@ -473,7 +473,7 @@ def check(response: httpx.Response, where: Where, *, bare: bool = False) -> dict
         )
     if code == 0:
         return body
-    msg = body.get("msg") if isinstance(body.get("msg"), str) else ""
+    msg = raw_msg if isinstance(raw_msg := body.get("msg"), str) else ""
     kind, text = message_for(code, msg, where, _violations(body))
     raise ProviderError(
         text,

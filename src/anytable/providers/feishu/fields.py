@@ -122,8 +122,8 @@ def _description_text(description: Any) -> str | None:
         return description
     if isinstance(description, list):  # text_field_as_array form
         return "".join(str(s.get("text", "")) for s in description if isinstance(s, dict))
-    if isinstance(description, dict) and isinstance(description.get("text"), str):
-        return description["text"]
+    if isinstance(description, dict) and isinstance(text := description.get("text"), str):
+        return text
     return None
 
 
@@ -164,7 +164,8 @@ def update_body(field: FieldInfo, name: str | None, options: list[str] | None) -
     keeps everything else as it is (ui_type, description, the rest of property, and the id and
     color of every option that stays). None when nothing would change."""
     extra = field.extra
-    prop = copy.deepcopy(extra.get("property")) if isinstance(extra.get("property"), dict) else None
+    raw_prop = extra.get("property")
+    prop: dict[str, Any] | None = copy.deepcopy(raw_prop) if isinstance(raw_prop, dict) else None
     if prop is not None:
         for key in RESPONSE_ONLY:
             prop.pop(key, None)

@@ -72,7 +72,11 @@ class FeishuProvider(Provider):
     # it orders text and options, while the contract puts empty values last in both directions.
     # Sorting in the server is right whatever Feishu does (a sorted query reads every match once).
     capabilities = Capabilities(
-        field_types=ff.FIELD_TYPES, views=True, native_sort=False, attachments=["upload", "download"]
+        field_types=ff.FIELD_TYPES,
+        views=True,
+        native_sort=False,
+        native=["count"],
+        attachments=["upload", "download"],
     )
     max_attachment_bytes = drive.MAX_FILE
     limits = Limits(
@@ -81,7 +85,7 @@ class FeishuProvider(Provider):
         update_batch=BATCH,
         delete_batch=BATCH,
         get_batch=GET_BATCH,
-        serialize_writes=True,
+        page_total=True,  # writes: the client holds its own per-table lock
     )
 
     def __init__(self, api: FeishuApi, *, app_token: str | None = None) -> None:

@@ -196,9 +196,8 @@ def _chats(value: Any) -> Any:
 
 
 def _auto_number(field: FieldInfo) -> Reader:
-    serial = (
-        (field.extra.get("property") or {}) if isinstance(field.extra.get("property"), dict) else {}
-    ).get("auto_serial")
+    prop = field.extra.get("property")
+    serial = prop.get("auto_serial") if isinstance(prop, dict) else None
     plain = not isinstance(serial, dict) or serial.get("type") != "custom"
 
     def read(value: Any) -> Any:

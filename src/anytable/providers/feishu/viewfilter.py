@@ -162,7 +162,8 @@ def _where(field: FieldInfo, operator: str, values: list[str], tz: tzinfo) -> di
     value: Any = values
     if t in (FieldType.single_select, FieldType.multi_select):
         prop = field.extra.get("property")
-        names = {o.get("id"): o.get("name") for o in (prop or {}).get("options") or [] if isinstance(o, dict)}
+        options = prop.get("options") if isinstance(prop, dict) else None
+        names = {o.get("id"): o.get("name") for o in options or [] if isinstance(o, dict)}
         value = [names.get(v, v) for v in values]
         if t is FieldType.single_select:
             if len(value) > 1 and op == "eq":

@@ -9,7 +9,7 @@ time. Cost: ceil(records / 100) requests, at most SCAN_CONCURRENCY in flight.
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import anyio
@@ -21,7 +21,7 @@ SCAN_CONCURRENCY = 4
 
 async def scan(
     api: GPTBotsApi, table_id: str, first: RecordsPage | None = None
-) -> AsyncIterator[list[dict[str, Any]]]:
+) -> AsyncGenerator[list[dict[str, Any]], None]:
     """Every record of the table, page by page (raw records/page records), first page first."""
     if first is None:
         first = await api.records_page(table_id, 1, MAX_PAGE_SIZE)

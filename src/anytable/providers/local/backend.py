@@ -85,6 +85,12 @@ class Dialect:
     def as_text(self, expr: str) -> str:
         return f"CAST({expr} AS TEXT)"
 
+    def period(self, expr: str, by: str, zone: str, params: list[Any]) -> str:
+        """The first day (ISO date text) of the ``by`` period (day, week from Monday, month, quarter,
+        year) holding the epoch-ms ``expr`` in the IANA ``zone``; NULL stays NULL."""
+        params.append(zone)
+        return f"anytable_period({expr}, '{by}', ?)"
+
     # ------------------------------------------------------------------------- DDL
     def record_table(self, name: str) -> str:
         return (

@@ -10,13 +10,14 @@ import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
 from anytable.config import Settings
 from anytable.errors import NotFoundError, NotSupportedError
 from anytable.providers.base import (
+    Aggregated,
     Capabilities,
     CompiledFilter,
     CreateResult,
@@ -28,6 +29,7 @@ from anytable.providers.base import (
     Sent,
 )
 from anytable.providers.local import catalog, records
+from anytable.providers.local.aggregate import key_lookup, run_aggregate
 from anytable.providers.local.backend import SYSTEM_COLUMNS, Backend, Row
 from anytable.providers.local.catalog import field_column, records_table
 from anytable.providers.local.files import MAX_FILE, LocalFiles
@@ -35,6 +37,11 @@ from anytable.providers.local.sql import after, compile_where, order_by
 from anytable.providers.local.sqlite import SqliteBackend
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
 from anytable.schemas.filters import Node
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
+
+    from anytable.schemas.aggregate import Plan
 
 LOCAL_TYPES = [
     "text",
@@ -59,7 +66,12 @@ class LocalProvider(Provider):
     id = "local"
     title = "local"
     open_world = False
-    capabilities = Capabilities(field_types=LOCAL_TYPES, native_sort=True, attachments=["upload", "download"])
+    capabilities = Capabilities(
+        field_types=LOCAL_TYPES,
+        native_sort=True,
+        native=["aggregate", "write_where", "upsert"],
+        attachments=["upload", "download"],
+    )
     limits = Limits(
         page_size=500,
         create_batch=1_000_000,
@@ -193,6 +205,53 @@ class LocalProvider(Provider):
         page = self._to_records(fields, [row[: len(fields) + 1] for row in rows])
         keys = [self.dialect.sort_key(k) for k in rows[-1][len(fields) + 1 :]] if more and rows else None
         return Page(records=page, next_token=json.dumps(keys) if keys is not None else None)
+
+    async def aggregate(
+        self, base: str, table: TableSchema, native_filter: Any, plan: Plan, tz: tzinfo
+    ) -> Aggregated | None:
+        async with self.backend.transaction() as db:
+            await catalog.table_row(db, base, table.id)
+            where: tuple[str, list[Any]] = native_filter or ("TRUE", [])
+            return await run_aggregate(
+                db, self.dialect, plan, records_table(table.id), field_column, where, tz
+            )
+
+    async def write_where(
+        self,
+        base: str,
+        table: TableSchema,
+        native_filter: Any,
+        values: dict[str, Any] | None,
+        at_most: int | None,
+    ) -> int | None:
+        where_sql, where_params = native_filter or ("TRUE", [])
+        name = records_table(table.id)
+        async with self.backend.transaction(write=True) as db:
+            await catalog.table_row(db, base, table.id)
+            row = await db.fetchone(f"SELECT COUNT(*) FROM {name} WHERE {where_sql}", where_params)
+            matched = int(row[0]) if row else 0
+            if matched == 0 or (at_most is not None and matched > at_most):
+                return matched
+            if values is None:
+                await db.execute(f"DELETE FROM {name} WHERE {where_sql}", where_params)
+                return matched
+            await records.check_links(db, table, [values])
+            by_name = table.field_by_name()
+            names = sorted(values)
+            sets = ", ".join(f"{field_column(by_name[n])} = ?" for n in names)
+            params = [self.dialect.writer(by_name[n])(values[n]) for n in names]
+            await db.execute(
+                f"UPDATE {name} SET {sets}, modified_ms = ? WHERE {where_sql}",
+                [*params, int(time.time() * 1000), *where_params],
+            )
+        return matched
+
+    async def find_keys(
+        self, base: str, table: TableSchema, fields: list[FieldInfo], keys: list[list[Any]]
+    ) -> list[tuple[list[Any], list[str]]] | None:
+        async with self.backend.transaction(write=True) as db:  # it may create the key's index
+            await catalog.table_row(db, base, table.id)
+            return await key_lookup(db, records_table(table.id), field_column, fields, keys)
 
     async def get_records(self, base: str, table: TableSchema, ids: list[str]) -> list[Record]:
         marks = ",".join("?" * len(ids))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import anyio
 
 from anytable.providers.local.backend import Backend, Db, Dialect, Row
 from anytable.providers.local.catalog import migrate
+from anytable.schemas.aggregate import period_start
 
 T = TypeVar("T")
 
@@ -20,6 +23,15 @@ def _icontains(haystack: Any, needle: Any) -> int:
     if haystack is None or needle is None:
         return 0
     return int(str(needle).lower() in str(haystack).lower())
+
+
+@functools.lru_cache(maxsize=16)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _period(ms: Any, by: str, zone: str) -> str | None:
+    return None if ms is None else period_start(ms, by, _zone(zone))
 
 
 class _SqliteDb(Db):
@@ -74,6 +86,7 @@ class SqliteBackend(Backend):
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=5000")
             conn.create_function("anytable_icontains", 2, _icontains, deterministic=True)
+            conn.create_function("anytable_period", 3, _period, deterministic=True)
             self._conn = conn
         return self._conn
 

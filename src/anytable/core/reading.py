@@ -1,0 +1,333 @@
+"""Reading records, the same for every provider.
+
+``where`` is checked and compiled by the provider; what the provider cannot filter is filtered
+here (``server_filtered``) by ``anytable.providers.evaluate``. Pages of the provider are walked
+behind our own cursor, which remembers the provider's page token and how far into that page we
+got, so no record is missed or repeated whatever ``limit`` is. A sort the provider cannot do is
+done here on a snapshot of every match, paged by offset. ``scan`` walks every match once, with
+only the fields asked for: aggregates, writes by filter and upserts read through it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+
+from anytable.core.addressing import Address
+from anytable.core.catalog import Catalog
+from anytable.core.cursor import decode_cursor, encode_cursor, fingerprint
+from anytable.core.progress import Progress
+from anytable.errors import InputError
+from anytable.providers.base import CompiledFilter, PageRequest, Record
+from anytable.providers.batching import chunked
+from anytable.providers.evaluate import matches, sort_records
+from anytable.schemas.fields import FieldType, TableSchema
+from anytable.schemas.filters import Node, fields_of, parse_sort, parse_where
+from anytable.schemas.values import render_read, short
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+MAX_ANSWER_BYTES = 256 * 1024  # one query_records answer stays under this (at least one record)
+MAX_SNAPSHOT = 200_000  # most records a server-side sort will hold
+SNAPSHOT_TTL = 900.0
+MAX_SNAPSHOTS = 8
+FORMATS = ("records", "rows")
+
+
+@dataclass
+class Snapshot:
+    created: float
+    records: list[Record]
+
+
+@dataclass
+class Scan:
+    """Every record matching a filter, read page by page with only ``fields``."""
+
+    compiled: CompiledFilter
+    residual: Node | None  # what the server still checks (None: the provider filtered exactly)
+    fields: list[str] | None
+
+
+def render(schema: TableSchema, record: Record, projection: list[str] | None, tz: tzinfo) -> dict[str, Any]:
+    """A canonical record in the contract's read format."""
+    values = record.get("fields", {})
+    out: dict[str, Any] = {}
+    for field in schema.fields:
+        if projection is not None and field.name not in projection:
+            continue
+        value = values.get(field.name)
+        if field.type is FieldType.checkbox:
+            out[field.name] = bool(value)
+            continue
+        rendered = render_read(field, value, tz)
+        if rendered is not None and rendered != [] and rendered != "":
+            out[field.name] = rendered
+    return {"id": record["id"], "fields": out}
+
+
+def check_ids(record_ids: Any) -> list[str]:
+    if not isinstance(record_ids, list) or not record_ids:
+        raise InputError('record_ids must be a non-empty list of record ids, like ["rec1", "rec2"].')
+    bad = [i for i in record_ids if not isinstance(i, str) or not i.strip()]
+    if bad:
+        raise InputError(f"record_ids must be strings; {short(bad)} are not.")
+    return list(dict.fromkeys(record_ids))
+
+
+class Reader:
+    def __init__(self, catalog: Catalog, tz: tzinfo) -> None:
+        self.catalog = catalog
+        self.tz = tz
+        self._snapshots: OrderedDict[str, Snapshot] = OrderedDict()
+
+    # ------------------------------------------------------------------------- scans
+    def plan(self, addr: Address, schema: TableSchema, node: Node | None, needed: set[str] | None) -> Scan:
+        """How to read every match of ``node`` with the fields in ``needed`` (None: all)."""
+        compiled = addr.provider.compile_filter(node, schema)
+        residual = None if compiled.exact else node
+        fetch = None
+        if needed is not None:
+            wanted = needed | fields_of(residual)
+            fetch = [f.name for f in schema.fields if f.name in wanted]
+        return Scan(compiled, residual, fetch)
+
+    async def scan(
+        self, addr: Address, schema: TableSchema, scan: Scan, progress: Progress = None, what: str = "read"
+    ) -> AsyncIterator[list[Record]]:
+        """The matching records, a provider page at a time (progress after each page)."""
+        token: str | None = None
+        read = 0
+        while True:
+            page = await addr.provider.read_page(
+                addr.base,
+                schema,
+                PageRequest(
+                    native_filter=scan.compiled.native,
+                    sort=[],
+                    fields=scan.fields,
+                    view=None,
+                    page_size=addr.provider.limits.page_size,
+                    token=token,
+                ),
+            )
+            read += len(page.records)
+            yield [r for r in page.records if scan.residual is None or matches(scan.residual, r)]
+            if page.next_token is None:
+                return
+            token = page.next_token
+            if progress is not None:
+                await progress(read, page.total, f"{what} {read} records")
+
+    async def count(self, addr: Address, schema: TableSchema, scan: Scan) -> int | None:
+        """The number of matches in one request, where the provider's page reports a total."""
+        if scan.residual is not None:
+            return None
+        page = await addr.provider.read_page(
+            addr.base,
+            schema,
+            PageRequest(
+                native_filter=scan.compiled.native, sort=[], fields=[], view=None, page_size=1, token=None
+            ),
+        )
+        if page.total is not None:
+            return page.total
+        return len(page.records) if page.next_token is None else None
+
+    # ------------------------------------------------------------------------- query_records
+    async def query_records(
+        self,
+        provider: str | None,
+        base: str | None,
+        table: str | None,
+        *,
+        where: Any = None,
+        sort: Any = None,
+        fields: list[str] | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        view: str | None = None,
+        format: str | None = None,
+    ) -> dict[str, Any]:
+        addr = self.catalog.address(provider, base, table)
+        self.catalog.require(addr, "records", "query", "query_records")
+        schema = await self.catalog.schema(addr)
+        limit = DEFAULT_LIMIT if limit is None else limit
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_LIMIT:
+            raise InputError(f"limit must be a whole number from 1 to {MAX_LIMIT}; got {short(limit)}.")
+        format = format or "records"
+        if format not in FORMATS:
+            raise InputError(f"format {short(format)} is unknown; use records or rows.")
+        node = parse_where(where, schema, self.tz)
+        keys = parse_sort(sort, schema)
+        projection = self.catalog.projection(schema, fields)
+        view_id = self.catalog.view_id(addr, schema, view or addr.view)
+        compiled = addr.provider.compile_filter(node, schema)
+        residual = None if compiled.exact else node
+        server_sort = bool(keys) and not addr.provider.capabilities.native_sort
+        fetch: list[str] | None = None
+        if projection is not None:
+            needed = set(projection) | fields_of(residual)
+            if server_sort:
+                needed |= {k.field.name for k in keys}
+            fetch = [f.name for f in schema.fields if f.name in needed]
+        query = fingerprint(addr.provider.id, addr.base, schema.id, where, sort, fields, view_id)
+        state = decode_cursor(cursor, query)
+
+        def request(token: str | None, page_size: int) -> PageRequest:
+            return PageRequest(
+                native_filter=compiled.native,
+                sort=[] if server_sort else keys,
+                fields=fetch,
+                view=view_id,
+                page_size=page_size,
+                token=token,
+            )
+
+        if server_sort:
+            records, next_state = await self._sorted_page(addr, schema, request, residual, keys, limit, state)
+        else:
+            records, next_state = await self._streamed_page(addr, schema, request, residual, limit, state)
+        rendered = [render(schema, r, projection, self.tz) for r in records]
+        next_cursor = encode_cursor(next_state, query) if next_state is not None else None
+        if format == "rows":
+            names = projection or [f.name for f in schema.fields]
+            return {
+                "columns": ["id", *names],
+                "rows": [[r["id"], *(r["fields"].get(n) for n in names)] for r in rendered],
+                "next_cursor": next_cursor,
+                "server_filtered": residual is not None,
+            }
+        return {"records": rendered, "next_cursor": next_cursor, "server_filtered": residual is not None}
+
+    async def _streamed_page(
+        self,
+        addr: Address,
+        schema: TableSchema,
+        request: Callable[[str | None, int], PageRequest],
+        residual: Node | None,
+        limit: int,
+        state: dict[str, Any] | None,
+    ) -> tuple[list[Record], dict[str, Any] | None]:
+        max_page = addr.provider.limits.page_size
+        token: str | None = state.get("t") if state else None
+        skip: int = int(state.get("s", 0)) if state else 0
+        size: int = int(state.get("n", max_page)) if state else max_page
+        out: list[Record] = []
+        budget = _Budget()
+        while True:
+            if not skip:
+                size = max_page if residual is not None else min(max_page, max(limit - len(out), 1))
+            page = await addr.provider.read_page(addr.base, schema, request(token, size))
+            i = skip
+            while i < len(page.records) and len(out) < limit:
+                record = page.records[i]
+                if residual is None or matches(residual, record):
+                    if not budget.take(record) and out:
+                        break
+                    out.append(record)
+                i += 1
+            if i < len(page.records):
+                return out, {"t": token, "s": i, "n": size}
+            if page.next_token is None:
+                return out, None
+            token, skip = page.next_token, 0
+            if len(out) >= limit or budget.full:
+                return out, {"t": token, "s": 0, "n": size}
+
+    async def _sorted_page(
+        self,
+        addr: Address,
+        schema: TableSchema,
+        request: Callable[[str | None, int], PageRequest],
+        residual: Node | None,
+        keys: Sequence[Any],
+        limit: int,
+        state: dict[str, Any] | None,
+    ) -> tuple[list[Record], dict[str, Any] | None]:
+        self._expire_snapshots()
+        offset = int(state.get("o", 0)) if state else 0
+        snap = self._snapshots.get(state.get("id", "")) if state else None
+        if snap is None:
+            matched: list[Record] = []
+            token: str | None = None
+            while True:
+                page = await addr.provider.read_page(
+                    addr.base, schema, request(token, addr.provider.limits.page_size)
+                )
+                matched.extend(r for r in page.records if residual is None or matches(residual, r))
+                if len(matched) > MAX_SNAPSHOT:
+                    raise InputError(
+                        f"Sorting here means reading every match, and more than {MAX_SNAPSHOT:,} records match: "
+                        "narrow where, or leave sort out."
+                    )
+                if page.next_token is None:
+                    break
+                token = page.next_token
+            snap = Snapshot(time.monotonic(), sort_records(matched, keys))
+            snap_id = uuid.uuid4().hex[:16]
+            self._snapshots[snap_id] = snap
+            while len(self._snapshots) > MAX_SNAPSHOTS:
+                self._snapshots.popitem(last=False)
+        else:
+            snap_id = state["id"] if state else ""
+        out: list[Record] = []
+        budget = _Budget()
+        i = offset
+        while i < len(snap.records) and len(out) < limit:
+            if not budget.take(snap.records[i]) and out:
+                break
+            out.append(snap.records[i])
+            i += 1
+        return out, ({"id": snap_id, "o": i} if i < len(snap.records) else None)
+
+    def _expire_snapshots(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, s in self._snapshots.items() if now - s.created > SNAPSHOT_TTL]:
+            del self._snapshots[key]
+
+    # ------------------------------------------------------------------------- get_records
+    async def get_records(
+        self, provider: str | None, base: str | None, table: str | None, record_ids: list[str]
+    ) -> dict[str, Any]:
+        addr = self.catalog.address(provider, base, table)
+        self.catalog.require(addr, "records", "get", "get_records")
+        ids = check_ids(record_ids)
+        schema = await self.catalog.schema(addr)
+        found = await self.fetch(addr, schema, ids)
+        return {
+            "records": [render(schema, found[i], None, self.tz) for i in ids if i in found],
+            "missing": [i for i in ids if i not in found],
+        }
+
+    async def fetch(self, addr: Address, schema: TableSchema, ids: list[str]) -> dict[str, Record]:
+        found: dict[str, Record] = {}
+        for chunk in chunked(ids, addr.provider.limits.get_batch):
+            for record in await addr.provider.get_records(addr.base, schema, chunk):
+                found[record["id"]] = record
+        return found
+
+
+_SIZE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class _Budget:
+    """Keeps one answer under MAX_ANSWER_BYTES."""
+
+    def __init__(self) -> None:
+        self.used = 0
+        self.full = False
+
+    def take(self, record: Record) -> bool:
+        size = len(_SIZE.encode(record))
+        if self.used + size > MAX_ANSWER_BYTES:
+            self.full = True
+            return False
+        self.used += size
+        return True
