@@ -259,11 +259,15 @@ async def test_import_with_key_upserts(h: Harness, files: Path) -> None:
     fields = [{"name": "title", "type": "text"}, {"name": "n", "type": "number"}]
     await h.call("create_table", name="up", fields=fields)
     await h.call("create_records", table="up", records=[{"title": "a", "n": 1}, {"title": "b", "n": 2}])
-    (files / "u.csv").write_text("title,n\n A ,10\nc,3\n", encoding="utf-8")  # key text: case and spaces ignored
+    (files / "u.csv").write_text(
+        "title,n\n A ,10\nc,3\n", encoding="utf-8"
+    )  # key text: case and spaces ignored
 
     report = await h.call("import_records", table="up", path="u.csv", key=["title"], dry_run=True)
     assert (report["created"], report["updated"], report["skipped"]) == (1, 1, 0)
-    report = await h.call("import_records", table="up", path="u.csv", key=["title"], on_match="skip", dry_run=True)
+    report = await h.call(
+        "import_records", table="up", path="u.csv", key=["title"], on_match="skip", dry_run=True
+    )
     assert (report["created"], report["updated"], report["skipped"]) == (1, 0, 1)
     assert sorted(r["fields"]["n"] for r in await h.all_records("up")) == [1, 2]  # dry runs wrote nothing
 
@@ -277,7 +281,9 @@ async def test_import_with_key_upserts(h: Harness, files: Path) -> None:
 
     (files / "dup.csv").write_text("title,n\nx,1\nX,2\n,3\n", encoding="utf-8")
     message = await h.fails("import_records", table="up", path="dup.csv", key=["title"])
-    assert "line 3: same key as line 2" in message and "line 4" in message and "Nothing was written" in message
+    assert (
+        "line 3: same key as line 2" in message and "line 4" in message and "Nothing was written" in message
+    )
     message = await h.fails("import_records", table="up", path="u.csv", on_match="skip")
     assert "on_match needs key" in message
     assert len(await h.all_records("up")) == 3
