@@ -15,14 +15,6 @@ pytestmark = pytest.mark.anyio
 BIG = 25 * 1024 * 1024
 
 
-@pytest.fixture
-def files(h: Harness, tmp_path: Path) -> Path:
-    folder = tmp_path / "files"
-    folder.mkdir()
-    h.svc.settings = h.svc.settings.model_copy(update={"file_roots": str(folder)})
-    return folder
-
-
 async def _record(h: Harness) -> str:
     await h.call(
         "create_table",

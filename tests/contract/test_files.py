@@ -15,15 +15,6 @@ from tests.harness import Harness
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def files(h: Harness, tmp_path: Path) -> Path:
-    """A folder the file tools may use (ANYTABLE_FILE_ROOTS), set on the running server."""
-    folder = tmp_path / "files"
-    folder.mkdir()
-    h.svc.settings = h.svc.settings.model_copy(update={"file_roots": str(folder)})
-    return folder
-
-
 def _fields(h: Harness) -> list[dict[str, Any]]:
     wanted = [
         {"name": "title", "type": "text"},

@@ -56,14 +56,11 @@ class TableWriter(Protocol):
     def discard(self) -> None: ...  # release everything (on failure or after close)
 
 
-class _CsvWriter:
-    def __init__(self, path: Path, columns: list[str]) -> None:
-        self.file = path.open("x", encoding="utf-8-sig", newline="")
-        self.out = csv.writer(self.file)
-        self.out.writerow(columns)
+class _TextWriter:
+    """A text file written row by row (CSV, JSONL)."""
 
-    def write(self, rows: list[list[Any]]) -> None:
-        self.out.writerows(rows)
+    def __init__(self, path: Path, encoding: str) -> None:
+        self.file = path.open("x", encoding=encoding, newline="")
 
     def close(self) -> None:
         self.file.close()
@@ -72,9 +69,19 @@ class _CsvWriter:
         self.file.close()
 
 
-class _JsonlWriter:
+class _CsvWriter(_TextWriter):
     def __init__(self, path: Path, columns: list[str]) -> None:
-        self.file = path.open("x", encoding="utf-8", newline="\n")
+        super().__init__(path, "utf-8-sig")
+        self.out = csv.writer(self.file)
+        self.out.writerow(columns)
+
+    def write(self, rows: list[list[Any]]) -> None:
+        self.out.writerows(rows)
+
+
+class _JsonlWriter(_TextWriter):
+    def __init__(self, path: Path, columns: list[str]) -> None:
+        super().__init__(path, "utf-8")
         self.columns = columns
         self.encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -86,12 +93,6 @@ class _JsonlWriter:
                 for row in rows
             )
         )
-
-    def close(self) -> None:
-        self.file.close()
-
-    def discard(self) -> None:
-        self.file.close()
 
 
 class _XlsxWriter:

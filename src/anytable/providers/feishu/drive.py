@@ -45,23 +45,23 @@ async def upload(client: FeishuApi, app: str, path: Path, sent: Sent) -> str:
     size = path.stat().st_size
     where = client.where(app)
     kind = parent_type(name)
-    if size <= UPLOAD_ALL_MAX:
-        content = await _read(path, 0, size)
-        data = await client.call(
+
+    async def send(step: str, form: dict[str, str], content: bytes) -> Any:
+        """One multipart upload call: ``form`` and the bytes with their size and Adler-32 checksum."""
+        form = {**form, "size": str(len(content)), "checksum": str(zlib.adler32(content))}
+        return await client.call(
             "POST",
-            "/upload_all",
+            f"/{step}",
             prefix=MEDIAS,
-            api="medias.upload_all",
+            api=f"medias.{step}",
             where=where,
-            data={
-                "file_name": name,
-                "parent_type": kind,
-                "parent_node": app,
-                "size": str(size),
-                "checksum": str(zlib.adler32(content)),
-            },
+            data=form,
             files={"file": (name, content, "application/octet-stream")},
         )
+
+    if size <= UPLOAD_ALL_MAX:
+        form = {"file_name": name, "parent_type": kind, "parent_node": app}
+        data = await send("upload_all", form, await _read(path, 0, size))
         await sent(size)
         return _token(data)
     prepared = await client.call(
@@ -80,20 +80,7 @@ async def upload(client: FeishuApi, app: str, path: Path, sent: Sent) -> str:
     done = 0
     for seq in range(block_num):
         block = await _read(path, seq * block_size, block_size)
-        await client.call(
-            "POST",
-            "/upload_part",
-            prefix=MEDIAS,
-            api="medias.upload_part",
-            where=where,
-            data={
-                "upload_id": upload_id,
-                "seq": str(seq),
-                "size": str(len(block)),
-                "checksum": str(zlib.adler32(block)),
-            },
-            files={"file": (name, block, "application/octet-stream")},
-        )
+        await send("upload_part", {"upload_id": upload_id, "seq": str(seq)}, block)
         done += len(block)
         await sent(done)
     finished = await client.call(
