@@ -159,8 +159,18 @@ async def overhead(tmp: Path, calls: int) -> None:
     )
 
 
-async def local_scale(tmp: Path, total: int) -> None:
-    _, svc = build_server(Settings(local_path=str(tmp / "scale.sqlite"), timezone="Asia/Shanghai"))
+async def local_scale(
+    tmp: Path,
+    total: int,
+    settings: Settings | None = None,
+    label: str = "local",
+    insert_bound: float = 50_000,
+    aggregate_bound: float = 150.0,
+) -> None:
+    """Bulk insert, a filtered sorted first page and a grouped aggregate over ``total`` records
+    (SQLite unless ``settings``)."""
+    settings = settings or Settings(local_path=str(tmp / "scale.sqlite"), timezone="Asia/Shanghai")
+    _, svc = build_server(settings)
     fields = [
         {"name": "title", "type": "text"},
         {"name": "score", "type": "number"},
@@ -191,10 +201,10 @@ async def local_scale(tmp: Path, total: int) -> None:
         assert result["created"] == len(rows[i : i + batch])
     elapsed = time.perf_counter() - start
     report(
-        "local bulk insert (create_records, 10,000 per call)",
+        f"{label} bulk insert (create_records, 10,000 per call)",
         total / elapsed,
         "records/s",
-        50_000,
+        insert_bound,
         higher_is_better=True,
         records=total,
     )
@@ -218,7 +228,34 @@ async def local_scale(tmp: Path, total: int) -> None:
         await first_page()
         times.append(time.perf_counter() - t0)
     report(
-        "local filtered, sorted first page of 100", statistics.median(times) * 1000, "ms", 50.0, records=total
+        f"{label} filtered, sorted first page of 100",
+        statistics.median(times) * 1000,
+        "ms",
+        50.0,
+        records=total,
+    )
+
+    not_done = {"field": "done", "op": "eq", "value": False}
+    expected = sum(1 for r in rows if not r["done"])
+    times = []
+    for _ in range(15):
+        t0 = time.perf_counter()
+        out = await svc.aggregate_records(
+            "local",
+            None,
+            "big",
+            where=not_done,
+            group_by=["status"],
+            metrics=[{"op": "count"}, {"op": "avg", "field": "score"}],
+        )
+        times.append(time.perf_counter() - t0)
+        assert sum(g["count"] for g in out["groups"]) == expected and not out["server_computed"]
+    report(
+        f"{label} grouped aggregate with a filter (count and avg by status)",
+        statistics.median(times) * 1000,
+        "ms",
+        aggregate_bound,
+        records=total,
     )
     await svc.aclose()
 

@@ -128,3 +128,16 @@ async def serve(
 @register("local")
 def local_harness(tmp_path: Path) -> Any:
     return serve("local", {}, tmp_path, base="contract")
+
+
+@register("local-postgres")
+@asynccontextmanager
+async def local_postgres_harness(tmp_path: Path) -> AsyncIterator[Harness]:
+    """``local`` with its store on PostgreSQL (ANYTABLE_LOCAL_URL): the same contract as on SQLite."""
+    from tests.pg import fresh_store
+
+    async with (
+        fresh_store() as url,
+        serve("local", {"ANYTABLE_LOCAL_URL": url}, tmp_path, base="contract") as h,
+    ):
+        yield h

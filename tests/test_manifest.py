@@ -14,11 +14,14 @@ from anytable.server import build_server
 pytestmark = pytest.mark.anyio
 MANIFEST = json.loads((Path(__file__).parents[1] / "manifest.json").read_text(encoding="utf-8"))
 NOT_IN_BUNDLE = {
+    "ANYTABLE_LOCAL_URL",  # PostgreSQL needs the postgres extra, which the bundle does not carry
     "DINGTALK_API_URL",
     "DINGTALK_OAPI_URL",
     "ANYTABLE_PROVIDER",
     "ANYTABLE_LOG_LEVEL",
     "FEISHU_USER_ID_TYPE",
+    "ANYTABLE_HTTP_TOKEN",  # HTTP serving only; a bundle speaks stdio
+    "ANYTABLE_ALLOWED_HOSTS",
     "FEISHU_REDIRECT_PORT",  # for `anytable login feishu`, which the bundle does not run
     "ANYTABLE_TOKEN_STORE",
 }

@@ -8,14 +8,16 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 import anyio
 
 from anytable import __version__
 from anytable.config import Settings
-from anytable.errors import AnytableError
+from anytable.errors import AnytableError, ConfigError
 from anytable.masking import configure_logging, scrub
 
 log = logging.getLogger("anytable")
@@ -34,35 +36,58 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     from anytable.server import build_server
 
+    options = sock = None
+    if args.stateless and args.transport != "http":
+        sys.stderr.write("anytable: --stateless is for --transport http (stdio has one client already).\n")
+        return 2
+    if args.transport == "http":
+        from anytable.server.http import http_options, listen
+
+        try:
+            options = http_options(settings, args.host, args.port, args.stateless)
+            sock = listen(options)
+        except AnytableError as exc:
+            sys.stderr.write(f"anytable: {scrub(str(exc))}\n")
+            return 2
     try:
         server, svc = build_server(settings)
     except AnytableError as exc:
         log.error("%s", exc)
         return 2
-    providers = ", ".join(svc.providers)
-    mode = " (read-only)" if settings.read_only else ""
-    if args.transport == "stdio":
-        log.info("anytable %s on stdio; providers: %s%s", __version__, providers, mode)
-        server.run()
-        return 0
-    from mcp.server.transport_security import TransportSecuritySettings
+    about = f"providers: {', '.join(svc.providers)}" + ("; read-only" if settings.read_only else "")
+    try:
+        if options is None:
+            _say(
+                f"anytable {__version__} speaks MCP on stdin/stdout ({about}): an MCP client starts it. "
+                "Ctrl-C stops it."
+            )
+            anyio.run(server.run_stdio)
+        else:
+            from anytable.server.http import allowed_hosts, serve_http
 
-    hosts = [f"{args.host}:{args.port}", f"127.0.0.1:{args.port}", f"localhost:{args.port}"]
-    security = TransportSecuritySettings(
-        enable_dns_rebinding_protection=args.host in ("127.0.0.1", "localhost", "::1"),
-        allowed_hosts=hosts,
-        allowed_origins=[f"http://{h}" for h in hosts],
-    )
-    log.info(
-        "anytable %s on streamable HTTP at http://%s:%d/mcp; providers: %s%s",
-        __version__,
-        args.host,
-        args.port,
-        providers,
-        mode,
-    )
-    server.run(transport="streamable-http", host=args.host, port=args.port, transport_security=security)
+            auth = "bearer token required" if options.token else "no token (loopback only)"
+            mode = "stateless" if options.stateless else "sessions"
+            _say(
+                f"anytable {__version__} serves MCP at http://{options.host}:{options.port}/mcp ({about}; "
+                f"{auth}; {mode}; Host: {', '.join(h for h in allowed_hosts(options) if not h.endswith(':*'))}). "
+                "Ctrl-C stops it."
+            )
+            assert sock is not None
+            with sock:
+                anyio.run(serve_http, server, options, sock)
+    except KeyboardInterrupt:  # platforms without signal handling in the event loop
+        pass
+    log.debug("stopped")
     return 0
+
+
+def _say(line: str) -> None:
+    """The one start-up line: plain on a terminal, a log line otherwise."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    else:
+        log.info("%s", line)
 
 
 async def _with_client(work: Any) -> Any:
@@ -126,6 +151,17 @@ def cmd_call(args: argparse.Namespace) -> int:
     return 0
 
 
+# What a provider needs beyond the variables that enable it (ProviderSpec.required_env).
+ALSO_NEEDS = {
+    "dingtalk": " and DINGTALK_OPERATOR_ID (the unionId the server acts as) or DINGTALK_USER_ID",
+}
+OPTIONAL = {
+    "dingtalk": "DINGTALK_BASE_ID (a default base)",
+    "feishu": "FEISHU_DOMAIN (feishu, lark or a URL), FEISHU_APP_TOKEN (a default base)",
+    "gptbots": "GPTBOTS_ENDPOINT (sg, jp, th or a URL), GPTBOTS_AGENT_ID (needed by list_tables)",
+}
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     configure_logging("WARNING")
     settings = _settings()
@@ -139,26 +175,50 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     print(f"anytable {__version__}; time zone {svc.tz}; read-only: {'yes' if settings.read_only else 'no'}")
     failed = False
 
+    async def check(pid: str) -> str:
+        if pid == "dingtalk" and not (settings.dingtalk_operator_id or settings.dingtalk_user_id):
+            raise ConfigError(
+                "no operator: set DINGTALK_OPERATOR_ID (the unionId the server acts as) or DINGTALK_USER_ID"
+            )
+        if pid == "local" and not settings.local_db_path().exists():
+            return _local_not_yet(settings.local_db_path())
+        with anyio.fail_after(30):
+            return await svc.providers[pid].check()
+
     async def check_all() -> None:
         nonlocal failed
-        for pid, spec in svc.specs.items():
-            provider = svc.providers.get(pid)
-            if provider is None:
-                needs = " and ".join(spec.required_env)
-                print(f"- {pid}: not enabled (set {needs})")
-                continue
-            creds = ", ".join(f"{k}={v}" for k, v in spec.masked_credentials(svc.settings).items())
-            try:
-                with anyio.fail_after(30):
-                    status = await provider.check()
-                print(f"- {pid}: ok: {status}" + (f" [{creds}]" if creds else ""))
-            except Exception as exc:  # doctor reports every failure and goes on
-                failed = True
-                print(f"- {pid}: FAILED: {scrub(str(exc))}" + (f" [{creds}]" if creds else ""))
-        await svc.aclose()
+        try:
+            for pid, spec in svc.specs.items():
+                provider = svc.providers.get(pid)
+                optional = f"; optional: {OPTIONAL[pid]}" if pid in OPTIONAL else ""
+                if provider is None:
+                    needs = ", ".join(spec.required_env) + ALSO_NEEDS.get(pid, "")
+                    print(f"- {pid}: not enabled (to enable, set {needs}{optional})")
+                    continue
+                creds = ", ".join(f"{k}={v}" for k, v in spec.masked_credentials(svc.settings).items())
+                creds = f" [{creds}]" if creds else ""
+                try:
+                    print(f"- {pid}: ok: {await check(pid)}{creds}")
+                except Exception as exc:  # doctor reports every failure and goes on
+                    failed = True
+                    print(f"- {pid}: FAILED: {scrub(str(exc))}{creds}")
+        finally:
+            with anyio.CancelScope(shield=True):
+                await svc.aclose()
 
     anyio.run(check_all)
     return 1 if failed else 0
+
+
+def _local_not_yet(path: Path) -> str:
+    """The local store before its first write: doctor does not create the file."""
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    writable = os.access(parent, os.W_OK)
+    return f"SQLite file {path} does not exist yet; it is made on the first write" + (
+        "" if writable else f" (but {parent} is not writable: set ANYTABLE_LOCAL_PATH)"
+    )
 
 
 def _feishu_identity(settings: Settings, command: str) -> Any:
@@ -241,6 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default: loopback only)")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--stateless",
+        action="store_true",
+        help="HTTP: keep no session in the process, so that replicas behind a load balancer can share clients",
+    )
     tools = sub.add_parser("tools", help="print the tool list")
     tools.add_argument("--json", action="store_true", help="the full tools/list answer as JSON")
     call = sub.add_parser("call", help="run one tool in-process and print its result")
@@ -270,7 +335,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.command is None:
         args = parser.parse_args(["serve", *(argv or [])])
-    return commands[args.command](args)
+    try:
+        return commands[args.command](args)
+    except BrokenPipeError:  # the reader went away (anytable doctor | head -1): not an error of ours
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the exit-time flush does not fail again
+        return 0
 
 
 if __name__ == "__main__":

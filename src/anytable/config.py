@@ -7,6 +7,7 @@ The file named by ``ANYTABLE_CONFIG`` may hold the same variable names as keys
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import tzinfo
 from pathlib import Path
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict
 
 from anytable.errors import ConfigError
-from anytable.masking import SECRETS
+from anytable.masking import SECRETS, url_password
 
 ENV_VARS: dict[str, str] = {
     "DINGTALK_APP_KEY": "dingtalk_app_key",
@@ -37,15 +38,27 @@ ENV_VARS: dict[str, str] = {
     "GPTBOTS_ENDPOINT": "gptbots_endpoint",
     "GPTBOTS_AGENT_ID": "gptbots_agent_id",
     "ANYTABLE_LOCAL_PATH": "local_path",
+    "ANYTABLE_LOCAL_URL": "local_url",
     "ANYTABLE_READ_ONLY": "read_only",
     "ANYTABLE_TIMEZONE": "timezone",
     "ANYTABLE_PROVIDER": "default_provider",
     "ANYTABLE_LOG_LEVEL": "log_level",
     "ANYTABLE_FILE_ROOTS": "file_roots",
+    "ANYTABLE_HTTP_TOKEN": "http_token",
+    "ANYTABLE_ALLOWED_HOSTS": "allowed_hosts",
     "ANYTABLE_TOKEN_STORE": "token_store",
 }
 
-SECRET_VARS = ("DINGTALK_APP_SECRET", "FEISHU_APP_SECRET", "GPTBOTS_API_KEY")
+# A desktop host may pass a bundle's ``${user_config.x}`` through unfilled when the user left x empty.
+_UNFILLED = re.compile(r"\$\{user_config\.[A-Za-z0-9_]+\}")
+
+SECRET_VARS = (
+    "DINGTALK_APP_SECRET",
+    "FEISHU_APP_SECRET",
+    "GPTBOTS_API_KEY",
+    "ANYTABLE_HTTP_TOKEN",
+    "ANYTABLE_LOCAL_URL",
+)
 
 
 class Settings(BaseModel):
@@ -71,15 +84,24 @@ class Settings(BaseModel):
     gptbots_endpoint: str = "sg"
     gptbots_agent_id: str | None = None
     local_path: str | None = None
+    local_url: str | None = None  # postgresql://user:password@host/db: the local store on PostgreSQL
     read_only: bool = False
     timezone: str | None = None
     default_provider: str | None = None
     log_level: str = "INFO"
     file_roots: str | None = None  # folders the file tools may use (an OS path list), without client roots
+    http_token: str | None = None
+    allowed_hosts: str | None = None  # comma-separated extra Host names for HTTP serving
     token_store: str | None = None  # keyring | file | a file path (default: keyring if usable, else file)
 
     def model_post_init(self, __context: Any) -> None:
-        SECRETS.add(self.dingtalk_app_secret, self.feishu_app_secret, self.gptbots_api_key)
+        SECRETS.add(
+            self.dingtalk_app_secret,
+            self.feishu_app_secret,
+            self.gptbots_api_key,
+            url_password(self.local_url),
+            self.http_token,
+        )
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -90,7 +112,7 @@ class Settings(BaseModel):
             values.update(_read_config_file(Path(config_path).expanduser()))
         for var, attr in ENV_VARS.items():
             raw = env.get(var)
-            if raw is not None and raw.strip() != "":
+            if raw is not None and raw.strip() != "" and not _UNFILLED.fullmatch(raw.strip()):
                 values[attr] = raw.strip()
         if "read_only" in values:
             values["read_only"] = str(values["read_only"]).lower() in ("1", "true", "yes", "on")

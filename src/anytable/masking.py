@@ -15,6 +15,7 @@ import threading
 import traceback
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 MASK_SUFFIX = "****"
 _MIN_SECRET_LEN = 6  # shorter strings would mask ordinary words; real secrets are much longer
@@ -26,6 +27,8 @@ _SECRET_PARAM = re.compile(
     r"tenant_access_token|x-acs-dingtalk-access-token|authorization)"
     r"(\"?\s*[:=]\s*\"?(?:Bearer\s+)?)([A-Za-z0-9._\-+/=]{6,})"
 )
+# The password in a URL's user part (postgresql://user:password@host/db), registered or not.
+_URL_PASSWORD = re.compile(r"(?i)([a-z][a-z0-9+.\-]*://[^\s:/@]*:)([^\s@/]+)(@)")
 
 
 def mask(secret: str | None) -> str:
@@ -33,6 +36,21 @@ def mask(secret: str | None) -> str:
     if not secret:
         return ""
     return secret[:4] + MASK_SUFFIX
+
+
+def url_password(url: str | None) -> str | None:
+    """The password in a URL's user part, if any."""
+    if not url:
+        return None
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def mask_url(url: str) -> str:
+    """The URL with the password in its user part masked (``postgresql://u:pass****@host/db``)."""
+    return _URL_PASSWORD.sub(lambda m: m.group(1) + mask(m.group(2)) + m.group(3), url)
 
 
 class SecretRegistry:
@@ -63,7 +81,8 @@ class SecretRegistry:
         pattern = self._pattern
         if pattern is not None:
             text = pattern.sub(lambda m: mask(m.group(0)), text)
-        return _SECRET_PARAM.sub(lambda m: m.group(1) + m.group(2) + mask(m.group(3)), text)
+        text = _SECRET_PARAM.sub(lambda m: m.group(1) + m.group(2) + mask(m.group(3)), text)
+        return _URL_PASSWORD.sub(lambda m: m.group(1) + mask(m.group(2)) + m.group(3), text)
 
 
 SECRETS = SecretRegistry()
@@ -88,6 +107,7 @@ def configure_logging(level: str = "INFO") -> None:
     """Log to stderr only (stdout is the MCP stream on stdio), every line scrubbed."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(level.upper())  # a client's logging/setLevel does not make stderr chattier
     root = logging.getLogger()
     for existing in list(root.handlers):
         root.removeHandler(existing)

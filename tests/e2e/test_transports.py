@@ -39,6 +39,17 @@ CORE_TOOLS = {
     "download_attachments",
 }
 
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+
 
 def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
@@ -87,16 +98,7 @@ async def test_stdio(tmp_path: Path, mode: str) -> None:
 
 def test_stdout_carries_only_protocol_and_stderr_says_hello(tmp_path: Path) -> None:
     requests = [
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {
-                "protocolVersion": "2025-11-25",
-                "capabilities": {},
-                "clientInfo": {"name": "t", "version": "1"},
-            },
-        },
+        INITIALIZE,
         {"jsonrpc": "2.0", "method": "notifications/initialized"},
         {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
         {
@@ -134,7 +136,7 @@ def test_stdout_carries_only_protocol_and_stderr_says_hello(tmp_path: Path) -> N
     assert set(answers) == {1, 2, 3}
     assert {t["name"] for t in answers[2]["result"]["tools"]} == CORE_TOOLS
     assert answers[3]["result"]["structuredContent"] == {"tables": []}
-    assert "anytable 0.1.0 on stdio; providers: local" in stderr
+    assert "anytable 0.1.0 speaks MCP on stdin/stdout (providers: local)" in stderr
 
 
 def free_port() -> int:

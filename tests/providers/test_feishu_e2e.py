@@ -103,5 +103,5 @@ async def test_stdio_server_on_the_emulator(tmp_path: Path, served: tuple[Feishu
     errlog.seek(0)
     stderr = errlog.read()
     token = next(iter(emu.tokens))
-    assert "on stdio; providers: local, feishu" in stderr
+    assert "speaks MCP on stdin/stdout (providers: local, feishu)" in stderr
     assert APP_SECRET not in stderr and token not in stderr

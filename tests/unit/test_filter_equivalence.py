@@ -7,6 +7,8 @@ operator, type and empty value: checked here on random records and random filter
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -98,10 +100,31 @@ async def _no_link_check(*args: Any) -> None:
     """Links name made-up ids here."""
 
 
-async def test_sql_and_evaluator_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    rng = random.Random(7)
-    local = LocalProvider(tmp_path / "eq.sqlite")
+@asynccontextmanager
+async def _store(kind: str, tmp_path: Path) -> AsyncIterator[LocalProvider]:
+    if kind == "sqlite":
+        local = LocalProvider(tmp_path / "eq.sqlite")
+        yield local
+        await local.aclose()
+        return
+    from anytable.providers.local.postgres import PostgresBackend
+    from tests.pg import fresh_store
+
+    async with fresh_store() as url:
+        local = LocalProvider(PostgresBackend(url))
+        yield local
+        await local.aclose()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_sql_and_evaluator_agree(kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(records, "check_links", _no_link_check)
+    async with _store(kind, tmp_path) as local:
+        await _agree(local)
+
+
+async def _agree(local: LocalProvider) -> None:
+    rng = random.Random(7)
     info = await local.create_table("b", "t", [FieldSpec(name="title", type=FieldType.text), *SPECS])
     schema = await local.get_schema("b", info.id)
     rows = []
@@ -134,4 +157,3 @@ async def test_sql_and_evaluator_agree(tmp_path: Path, monkeypatch: pytest.Monke
             page = await local.read_page("b", schema, PageRequest(None, keys, None, None, 1000, None))
             expected = [r["id"] for r in sort_records(everything, keys)]
             assert [r["id"] for r in page.records] == expected, (name, desc)
-    await local.aclose()

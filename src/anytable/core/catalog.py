@@ -26,8 +26,9 @@ class Catalog:
         self.settings = settings
         self.specs = specs
         self.providers = providers
-        self._tables: dict[tuple[str, str], tuple[float, list[TableInfo]]] = {}
-        self._schemas: dict[tuple[str, str, str], tuple[float, TableSchema]] = {}
+        # Each entry: (when read, value, the provider's schema stamp then).
+        self._tables: dict[tuple[str, str], tuple[float, list[TableInfo], Any]] = {}
+        self._schemas: dict[tuple[str, str, str], tuple[float, TableSchema, Any]] = {}
 
     def address(self, provider: str | None, base: str | None, table: str | None = None) -> Address:
         return resolve_address(
@@ -46,21 +47,23 @@ class Catalog:
             raise addr.provider.unsupported(tool)
 
     # ----------------------------------------------------------------------------- tables
-    async def tables(self, addr: Address, *, fresh: bool = False) -> list[TableInfo]:
+    async def tables(self, addr: Address, *, fresh: bool = False, stamp: Any = None) -> list[TableInfo]:
         key = (addr.provider.id, addr.base)
         cached = self._tables.get(key)
-        if cached and not fresh and time.monotonic() - cached[0] < SCHEMA_TTL:
+        if stamp is None:  # not read yet in this call
+            stamp = await addr.provider.schema_stamp(addr.base)
+        if cached and not fresh and time.monotonic() - cached[0] < SCHEMA_TTL and cached[2] == stamp:
             return cached[1]
         tables = await addr.provider.list_tables(addr.base)
-        self._tables[key] = (time.monotonic(), tables)
+        self._tables[key] = (time.monotonic(), tables, stamp)
         return tables
 
-    async def table_info(self, addr: Address) -> TableInfo:
+    async def table_info(self, addr: Address, stamp: Any = None) -> TableInfo:
         if not addr.table:
             raise InputError("table is required: pass the table's id or name (list_tables shows them).")
         tables: list[TableInfo] = []
         for fresh in (False, True):
-            tables = await self.tables(addr, fresh=fresh)
+            tables = await self.tables(addr, fresh=fresh, stamp=stamp)
             for t in tables:
                 if t.id == addr.table:
                     return t
@@ -74,13 +77,14 @@ class Catalog:
         raise NotFoundError(f"No table {addr.table!r} in this base; its tables are: {names}.")
 
     async def schema(self, addr: Address, *, fresh: bool = False) -> TableSchema:
-        info = await self.table_info(addr)
+        stamp = await addr.provider.schema_stamp(addr.base)
+        info = await self.table_info(addr, stamp)
         key = (addr.provider.id, addr.base, info.id)
         cached = self._schemas.get(key)
-        if cached and not fresh and time.monotonic() - cached[0] < SCHEMA_TTL:
+        if cached and not fresh and time.monotonic() - cached[0] < SCHEMA_TTL and cached[2] == stamp:
             return cached[1]
         schema = await addr.provider.get_schema(addr.base, info.id)
-        self._schemas[key] = (time.monotonic(), schema)
+        self._schemas[key] = (time.monotonic(), schema, stamp)
         return schema
 
     def forget(self, addr: Address, table_id: str | None = None) -> None:
@@ -119,10 +123,6 @@ class Catalog:
         """A view's id by id or name (None: no view asked for)."""
         if view is None:
             return None
-        if schema.views is None:
+        if not addr.provider.capabilities.views:
             raise InputError(f"{addr.provider.title} tables have no views: leave view out.")
-        for v in schema.views:
-            if view in (v.id, v.name):
-                return v.id
-        names = ", ".join(repr(v.name) for v in schema.views) or "none"
-        raise NotFoundError(f"No view {view!r} in table {schema.name!r}; views are {names}.")
+        return schema.view_id(view)

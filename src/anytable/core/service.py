@@ -68,9 +68,6 @@ class Anytable:
     def open_world(self) -> bool:
         return any(p.open_world for p in self.providers.values())
 
-    def has_views(self) -> bool:
-        return any(p.capabilities.views for p in self.providers.values())
-
     # Addressing, for tools that address a table themselves (Feishu administration).
     def address(self, provider: str | None, base: str | None, table: str | None = None) -> Address:
         return self.catalog.address(provider, base, table)
@@ -84,11 +81,13 @@ class Anytable:
     def list_providers(self) -> dict[str, Any]:
         out = []
         for pid, spec in self.specs.items():
+            enabled = self.providers.get(pid)  # its own capabilities (local on PostgreSQL keeps no files)
+            caps = enabled.capabilities if enabled is not None else spec.capabilities
             out.append(
                 {
                     "id": pid,
                     "enabled": pid in self.providers,
-                    "capabilities": spec.capabilities.model_dump(),
+                    "capabilities": caps.model_dump(),
                     "credentials": {
                         **spec.masked_credentials(self.settings),
                         **(self.providers[pid].acting_as() if pid in self.providers else {}),

@@ -9,8 +9,7 @@ from anytable.core.catalog import Catalog
 from anytable.errors import InputError, NotFoundError, NotSupportedError
 from anytable.providers.base import Provider
 from anytable.schemas.fields import SELECT_TYPES, FieldSpec, FieldType
-
-MAX_NAME = 100
+from anytable.schemas.inputs import check_name
 
 
 class Structure:
@@ -34,7 +33,7 @@ class Structure:
     ) -> dict[str, Any]:
         addr = self.catalog.address(provider, base)
         self.catalog.require(addr, "tables", "create", "create_table")
-        name = _check_name(name, "table name")
+        name = check_name(name, "table name")
         specs = [self._field_spec(addr.provider, f, i) for i, f in enumerate(fields or [])]
         seen: set[str] = set()
         for spec in specs:
@@ -53,7 +52,7 @@ class Structure:
     ) -> dict[str, Any]:
         addr = self.catalog.address(provider, base, table)
         self.catalog.require(addr, "tables", "update", "update_table")
-        name = _check_name(name, "table name")
+        name = check_name(name, "table name")
         info = await self.catalog.table_info(addr)
         if name != info.name and any(t.name == name for t in await self.catalog.tables(addr)):
             raise InputError(f"A table named {name!r} already exists in this base; pick another name.")
@@ -82,7 +81,7 @@ class Structure:
     def field_spec(
         self, provider: Provider, name: Any, type_: Any, options: Any, where: str = ""
     ) -> FieldSpec:
-        name = _check_name(name, f"{where}field name")
+        name = check_name(name, f"{where}field name")
         types = [t.value for t in FieldType if t is not FieldType.other]
         if type_ not in types:
             raise InputError(f"{where}type {type_!r} is not a field type; use one of {', '.join(types)}.")
@@ -130,7 +129,7 @@ class Structure:
         if name is None and options is None:
             raise InputError("update_field needs name (the new name) or options (the new option list).")
         if name is not None:
-            name = _check_name(name, "field name")
+            name = check_name(name, "field name")
             other = schema.find_field(name)
             if other is not None and other.id != target.id:
                 raise InputError(
@@ -176,10 +175,10 @@ class Structure:
     # ------------------------------------------------------------------------- views
     async def list_views(self, provider: str | None, base: str | None, table: str | None) -> dict[str, Any]:
         addr = self.catalog.address(provider, base, table)
-        schema = await self.catalog.schema(addr, fresh=True)
-        if schema.views is None:
+        if not addr.provider.capabilities.views:
             raise NotSupportedError(f"{addr.provider.title} tables have no views.")
-        return {"views": [v.model_dump(exclude_none=True) for v in schema.views]}
+        schema = await self.catalog.schema(addr, fresh=True)
+        return {"views": [v.model_dump(exclude_none=True) for v in schema.views or []]}
 
     async def create_view(
         self, provider: str | None, base: str | None, table: str | None, name: str, view_type: str
@@ -187,7 +186,7 @@ class Structure:
         addr = self.catalog.address(provider, base, table)
         if not addr.provider.capabilities.views:
             raise addr.provider.unsupported("create_view")
-        name = _check_name(name, "view name")
+        name = check_name(name, "view name")
         schema = await self.catalog.schema(addr, fresh=True)
         view = await addr.provider.create_view(addr.base, schema, name, view_type)
         self.catalog.forget(addr, schema.id)
@@ -204,15 +203,6 @@ class Structure:
         await addr.provider.delete_view(addr.base, schema, view_id)
         self.catalog.forget(addr, schema.id)
         return {"deleted": True}
-
-
-def _check_name(name: Any, what: str) -> str:
-    if not isinstance(name, str) or not name.strip():
-        raise InputError(f"{what} must be a non-empty string.")
-    clean: str = name.strip()
-    if len(clean) > MAX_NAME:
-        raise InputError(f"{what} {clean[:30]!r}... is {len(clean)} characters; use at most {MAX_NAME}.")
-    return clean
 
 
 def _check_options(options: Any, ftype: FieldType, where: str) -> list[str] | None:

@@ -156,6 +156,16 @@ class Provider(ABC):
     async def aclose(self) -> None:  # noqa: B027 (optional hook)
         """Release connections."""
 
+    async def schema_stamp(self, base: str) -> Any:
+        """A value that changes whenever anyone (another process included) changes the tables or
+        fields of ``base``; cached schemas are read again when it does. None: no cheap way to tell
+        (cached schemas live for their TTL)."""
+        return None
+
+    async def cursor_key(self) -> bytes | None:
+        """A key for signing cursors shared by every server on the same store (None: not kept)."""
+        return None
+
     # ------------------------------------------------------------------------------ tables
     @abstractmethod
     async def list_tables(self, base: str) -> list[TableInfo]: ...

@@ -6,6 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from anytable.errors import NotFoundError
+
 
 class FieldType(StrEnum):
     text = "text"
@@ -125,6 +127,14 @@ class TableSchema(BaseModel):
     def find_view(self, key: str) -> ViewInfo | None:
         """A view by id or name (None: no such view, or the provider has no views)."""
         return next((v for v in self.views or [] if key in (v.id, v.name)), None)
+
+    def view_id(self, key: str) -> str:
+        """The id of the view named ``key`` (by id or name); NotFoundError lists the views."""
+        view = self.find_view(key)
+        if view is None:
+            names = ", ".join(repr(v.name) for v in self.views or []) or "none"
+            raise NotFoundError(f"No view {key!r} in table {self.name!r}; views are {names}.")
+        return view.id
 
     def find_field(self, key: str) -> FieldInfo | None:
         """A field by name, else by id (fields are named by name or id everywhere)."""

@@ -377,6 +377,23 @@ def render_read(field: FieldInfo, value: Any, tz: tzinfo) -> Any:
     return value
 
 
+def read_users(raw: Any, id_keys: tuple[str, ...] = ("id",)) -> list[dict[str, str]] | None:
+    """A provider's user value as the contract reads it: ``[{"id", "name"?}]`` (None: empty). Each
+    item is an id, or an object whose id is under the first of ``id_keys`` it has."""
+    out: list[dict[str, str]] = []
+    for item in raw if isinstance(raw, list) else [raw]:
+        if isinstance(item, dict):
+            uid = next((item[k] for k in id_keys if item.get(k)), None)
+            if uid:
+                user = {"id": str(uid)}
+                if item.get("name"):
+                    user["name"] = str(item["name"])
+                out.append(user)
+        elif isinstance(item, str) and item:
+            out.append({"id": item})
+    return out or None
+
+
 def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
+import anyio
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, InputRequiredResult
@@ -16,6 +17,7 @@ from anytable import __version__
 from anytable.config import Settings
 from anytable.core.service import Anytable
 from anytable.providers.registry import TransportFactory
+from anytable.server.clientlog import ClientLog
 from anytable.server.registrar import Registrar
 from anytable.server.results import error, invalid_arguments, unknown_arguments
 from anytable.server.schema import compact_input, compact_output
@@ -36,6 +38,19 @@ pass next_cursor back until it is null.
 """
 
 
+# Handlers MCPServer installs for features this server does not serve: removed so that the
+# capabilities advertise tools and logging only.
+UNSERVED = (
+    "prompts/list",
+    "prompts/get",
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "resources/subscribe",
+    "resources/unsubscribe",
+    "completion/complete",
+)
+
 # Accepted by every tool, even one that has no use for them (list_providers), so that a client
 # that always sends the addressing arguments is not refused.
 ADDRESSING = frozenset({"provider", "base", "table"})
@@ -44,7 +59,25 @@ ADDRESSING = frozenset({"provider", "base", "table"})
 class AnytableServer(MCPServer[Any]):
     """MCPServer whose tools/list carries compact schemas, and whose tools refuse arguments they
     do not have (a misspelt argument silently ignored is a change the caller did not get) and
-    explain malformed ones in a line."""
+    explain malformed ones in a line. A tool it does not have gets the closest name, or says
+    that read-only mode hides it."""
+
+    client_log: ClientLog
+    read_only_hidden: frozenset[str] = frozenset()
+
+    async def run_stdio(self) -> None:
+        """Serve stdio until stdin ends, SIGINT or SIGTERM (stdin read so that a signal is not held
+        up by a pending read); the lifespan closes the engine on every path."""
+        from mcp.server.stdio import stdio_server
+
+        from anytable.server.lifecycle import StdinLines, run_until_signal
+
+        async def main() -> None:
+            async with stdio_server(stdin=cast(Any, StdinLines())) as (read, write):
+                low = self._lowlevel_server
+                await low.run(read, write, low.create_initialization_options())
+
+        await run_until_signal(main)
 
     async def list_tools(self) -> list[MCPTool]:
         tools = await super().list_tools()
@@ -58,17 +91,32 @@ class AnytableServer(MCPServer[Any]):
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
         tool = self._tool_manager.get_tool(name)
-        if tool is not None:
-            known = tool.parameters.get("properties", {})
-            unknown = sorted(set(arguments) - set(known) - ADDRESSING)
-            if unknown:
-                return error(unknown_arguments(name, unknown, sorted(known)))
+        if tool is None:
+            return error(self._unknown_tool(name))
+        known = tool.parameters.get("properties", {})
+        unknown = sorted(set(arguments) - set(known) - ADDRESSING)
+        if unknown:
+            return error(unknown_arguments(name, unknown, sorted(known)))
         try:
-            return await super().call_tool(name, arguments, context)
+            async with self.client_log.forwarding(context):
+                return await super().call_tool(name, arguments, context)
         except ToolError as exc:
             if isinstance(exc.__cause__, ValidationError):
                 return error(invalid_arguments(name, exc.__cause__))
             raise
+
+    def _unknown_tool(self, name: str) -> str:
+        if name in self.read_only_hidden:
+            return (
+                f"{name} changes data and read-only mode is on (ANYTABLE_READ_ONLY): nothing was changed. "
+                "Turn read-only mode off in the server's configuration to write."
+            )
+        import difflib  # only for this rare answer: not on the start-up path
+
+        names = [t.name for t in self._tool_manager.list_tools()]
+        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        return f"There is no tool {name!r}.{hint} The tools are: {', '.join(names)}."
 
 
 def build_server(
@@ -83,7 +131,8 @@ def build_server(
         try:
             yield svc
         finally:
-            await svc.aclose()
+            with anyio.CancelScope(shield=True):  # also when a signal cancelled the server
+                await svc.aclose()
 
     server = AnytableServer(
         "anytable",
@@ -92,5 +141,11 @@ def build_server(
         lifespan=lifespan,
         log_level=settings.log_level.upper(),  # type: ignore[arg-type]
     )
-    Registrar(server, svc).add_toolsets(TOOLSETS)
+    registrar = Registrar(server, svc)
+    registrar.add_toolsets(TOOLSETS)
+    server.read_only_hidden = frozenset(registrar.read_only_hidden)
+    for method in UNSERVED:
+        server._lowlevel_server._request_handlers.pop(method, None)
+    server.client_log = ClientLog()
+    server.client_log.install(server)
     return server, svc

@@ -42,6 +42,7 @@ class Registrar:
         self.server = server
         self.svc = svc
         self.names: list[str] = []
+        self.read_only_hidden: list[str] = []  # write tools left out in read-only mode
 
     def add_toolsets(self, toolsets: Sequence[Toolset]) -> None:
         """Register every tool of the toolsets listed with the enabled providers, in order."""
@@ -53,6 +54,7 @@ class Registrar:
     def add(self, tool: Tool) -> None:
         """Register ``tool``; in read-only mode a write tool is neither listed nor callable."""
         if tool.kind != "read" and self.svc.settings.read_only:
+            self.read_only_hidden.append(tool.name)
             return
         annotations = ToolAnnotations(
             read_only_hint=tool.kind == "read",

@@ -33,7 +33,7 @@ from typing import Any
 from anytable.errors import InputError
 from anytable.providers.dingtalk.fields import multiple
 from anytable.schemas.fields import FieldInfo, FieldType, TableSchema
-from anytable.schemas.values import value_error
+from anytable.schemas.values import read_users, value_error
 
 _INT = re.compile(r"^[+-]?\d+$")
 ATTACHMENT_KEYS = frozenset({"name", "url", "type", "size"})
@@ -175,19 +175,7 @@ def _date(raw: Any) -> Any:
 
 
 def _users(raw: Any) -> Any:
-    items = raw if isinstance(raw, list) else [raw]
-    out: list[dict[str, str]] = []
-    for item in items:
-        if isinstance(item, dict):
-            uid = item.get("unionId") or item.get("id")
-            if uid:
-                user = {"id": str(uid)}
-                if item.get("name"):
-                    user["name"] = str(item["name"])
-                out.append(user)
-        elif isinstance(item, str) and item:
-            out.append({"id": item})
-    return out or None
+    return read_users(raw, ("unionId", "id"))
 
 
 def _url(raw: Any) -> Any:

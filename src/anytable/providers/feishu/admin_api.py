@@ -11,6 +11,7 @@ change is there, or it is sent again), never repeated blindly; ``holds``, ``view
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from anytable.errors import ProviderError
 from anytable.providers.http import NOT_APPLIED
 
 from .api import FeishuApi
+from .errors import Where
 
 ROLE_PAGE = 30  # custom roles (A.41: page_size max 30)
 MEMBER_BATCH = 100  # member_list of batch_create / batch_delete (A.45, A.46: 最大长度 100)
@@ -29,6 +31,40 @@ class FeishuAdminApi:
     def __init__(self, api: FeishuApi) -> None:
         self.api = api
 
+    async def _change(
+        self,
+        method: str,
+        path: str,
+        key: str,
+        body: dict[str, Any],
+        *,
+        api: str,
+        where: Where,
+        now: Callable[[], Awaitable[dict[str, Any]]],
+        write_to: tuple[str, str] | None = None,
+        same: Callable[[dict[str, Any], dict[str, Any]], bool] | None = None,
+    ) -> dict[str, Any]:
+        """Send a settings change and return ``data[key]``; after a lost answer, read the settings
+        back (``now``): the change is done when they already are as ``body`` asks (``same``, by
+        default every key of ``body`` as sent)."""
+
+        async def reconcile() -> Any:
+            current = await now()
+            return {key: current} if (same or holds)(body, current) else NOT_APPLIED
+
+        data = await self.api.call(
+            method,
+            path,
+            api=api,
+            where=where,
+            json=body,
+            write_to=write_to,
+            idempotent=False,
+            reconcile=reconcile,
+        )
+        result: dict[str, Any] = data.get(key) or {}
+        return result
+
     # ------------------------------------------------------------------------- app metadata
     async def get_app(self, app: str) -> dict[str, Any]:
         """A.10: ``{app_token, name, revision, is_advanced}``."""
@@ -37,21 +73,10 @@ class FeishuAdminApi:
 
     async def update_app(self, app: str, body: dict[str, Any]) -> dict[str, Any]:
         """A.11 (name and/or is_advanced; not atomic: the name changes first)."""
-
-        async def reconcile() -> Any:
-            current = await self.get_app(app)
-            return {"app": current} if holds(body, current) else NOT_APPLIED
-
-        data = await self.api.call(
-            "PUT",
-            f"/apps/{app}",
-            api="apps.update",
-            where=self.api.where(app),
-            json=body,
-            idempotent=False,
-            reconcile=reconcile,
-        )
-        return data.get("app") or {}
+        return await self._change(
+            "PUT", f"/apps/{app}", "app", body, api="apps.update", where=self.api.where(app),
+            now=lambda: self.get_app(app),
+        )  # fmt: skip
 
     # ------------------------------------------------------------------------- dashboards
     async def list_dashboards(self, app: str) -> list[dict[str, Any]]:
@@ -95,22 +120,11 @@ class FeishuAdminApi:
         self, app: str, table_id: str, view_id: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         """A.20 (view_name, property.filter_info, property.hidden_fields)."""
-
-        async def reconcile() -> Any:
-            current = await self.get_view(app, table_id, view_id)
-            return {"view": current} if view_holds(body, current) else NOT_APPLIED
-
-        data = await self.api.call(
-            "PATCH",
-            f"/apps/{app}/tables/{table_id}/views/{view_id}",
-            api="views.patch",
-            where=self.api.where(app, table_id, view=view_id),
-            json=body,
-            write_to=(app, table_id),
-            idempotent=False,
-            reconcile=reconcile,
-        )
-        return data.get("view") or {}
+        return await self._change(
+            "PATCH", f"/apps/{app}/tables/{table_id}/views/{view_id}", "view", body, api="views.patch",
+            where=self.api.where(app, table_id, view=view_id), now=lambda: self.get_view(app, table_id, view_id),
+            write_to=(app, table_id), same=view_holds,
+        )  # fmt: skip
 
     # ------------------------------------------------------------------------- forms
     async def get_form(self, app: str, table_id: str, form_id: str) -> dict[str, Any]:
@@ -125,22 +139,11 @@ class FeishuAdminApi:
         self, app: str, table_id: str, form_id: str, body: dict[str, Any]
     ) -> dict[str, Any]:
         """A.25 (only the keys given change)."""
-
-        async def reconcile() -> Any:
-            current = await self.get_form(app, table_id, form_id)
-            return {"form": current} if holds(body, current) else NOT_APPLIED
-
-        data = await self.api.call(
-            "PATCH",
-            f"/apps/{app}/tables/{table_id}/forms/{form_id}",
-            api="forms.patch",
-            where=self.api.where(app, table_id, view=form_id),
-            json=body,
+        return await self._change(
+            "PATCH", f"/apps/{app}/tables/{table_id}/forms/{form_id}", "form", body, api="forms.patch",
+            where=self.api.where(app, table_id, view=form_id), now=lambda: self.get_form(app, table_id, form_id),
             write_to=(app, table_id),
-            idempotent=False,
-            reconcile=reconcile,
-        )
-        return data.get("form") or {}
+        )  # fmt: skip
 
     async def list_form_fields(self, app: str, table_id: str, form_id: str) -> list[dict[str, Any]]:
         """A.28: ``[{field_id, title, description, required, visible}]`` in question order."""

@@ -197,11 +197,7 @@ def _views_of(table: TableSchema) -> list[ViewInfo]:
 def view_id_of(table: TableSchema, key: str | None) -> str:
     if not key:
         raise InputError("view is required: the view's id or name (describe_table lists them).")
-    view = table.find_view(key)
-    if view is not None:
-        return view.id
-    names = ", ".join(repr(v.name) for v in _views_of(table)) or "none"
-    raise NotFoundError(f"No view {key!r} in table {table.name!r}; views are {names}.")
+    return table.view_id(key)
 
 
 def form_id_of(table: TableSchema, key: str | None) -> str:

@@ -30,18 +30,14 @@ from anytable.errors import InputError
 from anytable.schemas.fields import SELECT_TYPES, USER_TYPES, FieldInfo
 from anytable.schemas.values import short
 
+from .viewfilter import OPERATORS
+
 TABLE_PERMS = {"none": 0, "read": 1, "edit_records": 2, "edit_all": 4}
 FIELD_PERMS = {"read": 1, "edit": 2}
 OTHERS = {"none": 0, "read": 1}
 BLOCK_PERMS = {"none": 0, "read": 1}
-RULE_OPS = {
-    "eq": "is",
-    "neq": "isNot",
-    "contains": "contains",
-    "not_contains": "doesNotContain",
-    "is_empty": "isEmpty",
-    "is_not_empty": "isNotEmpty",
-}
+# a record rule takes the view filter's operators (A.44), without the comparisons
+RULE_OPS = {op: OPERATORS[op] for op in ("eq", "neq", "contains", "not_contains", "is_empty", "is_not_empty")}
 MEMBER_TYPES = ("open_id", "union_id", "user_id", "chat_id", "department_id", "open_department_id")
 PREFIXES = {"ou_": "open_id", "on_": "union_id", "oc_": "chat_id", "od-": "open_department_id"}
 MAX_ITEMS = 100  # table_roles, block_roles, conditions, member_list: 最大长度 100 (A.42, A.45)

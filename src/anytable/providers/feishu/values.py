@@ -29,7 +29,7 @@ from typing import Any
 from anytable.errors import InputError
 from anytable.providers.base import Record
 from anytable.schemas.fields import FieldInfo, FieldType, TableSchema
-from anytable.schemas.values import short
+from anytable.schemas.values import read_users, short
 
 from .fields import AUTO_NUMBER, GROUP_CHAT
 
@@ -106,17 +106,7 @@ def _multi(value: Any) -> list[str] | None:
 
 
 def _users(value: Any) -> list[dict[str, str]] | None:
-    items = value if isinstance(value, list) else [value]
-    out: list[dict[str, str]] = []
-    for item in items:
-        if isinstance(item, dict) and item.get("id"):
-            user = {"id": str(item["id"])}
-            if item.get("name"):
-                user["name"] = str(item["name"])
-            out.append(user)
-        elif isinstance(item, str) and item:
-            out.append({"id": item})
-    return out or None
+    return read_users(value)
 
 
 def _url(value: Any) -> dict[str, str] | None:

@@ -98,7 +98,8 @@ async def run_aggregate(
         scanned = sum(int(row[-1]) for row in rows)
     n = len(plan.group_by)
     out: list[dict[str, Any]] = []
-    for row in rows:
+    for raw in rows:
+        row = [dialect.plain(value) for value in raw]  # e.g. PostgreSQL's NUMERIC as int or float
         item: dict[str, Any] = {}
         for g, value in zip(plan.group_by, row[:n], strict=True):
             if g.field.type is FieldType.checkbox:

@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from anytable.config import Settings
+from anytable.errors import ConfigError
 from anytable.schemas.fields import USER_TYPES, FieldInfo, FieldType
 
 Row = tuple[Any, ...]
@@ -43,6 +45,10 @@ class Db(Protocol):
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
 
+    async def insert(self, table: str, columns: list[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Many rows into ``table`` (quoted name) at once, the fastest way the database has."""
+        ...
+
 
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -52,6 +58,15 @@ class Dialect:
     """SQL spellings and value conversions; the defaults are SQLite's."""
 
     name = "sqlite"
+    # The catalogue: an extra column that keeps table creation order, and the ORDER BY using it.
+    catalogue_order_column = ""
+    catalogue_order = "created_ms, rowid"
+    table_exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    migration_lock = ""  # a statement that makes migrations one at a time (SQLite: BEGIN IMMEDIATE does)
+    # Row-lock clauses for the table's catalogue row: record writes share it, schema changes take it
+    # (SQLite: a write transaction already excludes every other).
+    lock_share = ""
+    lock_update = ""
 
     # ------------------------------------------------------------------------- JSON values
     def json_get(self, expr: str, key: str) -> str:
@@ -119,8 +134,8 @@ class Dialect:
             return lambda v: None if v is None else json.loads(v)
         return lambda v: v
 
-    def sort_key(self, value: Any) -> Any:
-        """A sort key value as it is kept in a page token (JSON)."""
+    def plain(self, value: Any) -> Any:
+        """A computed value (a sort key for a page token, an aggregate) as plain JSON-able Python."""
         return value
 
 
@@ -143,3 +158,21 @@ class Backend(ABC):
     @abstractmethod
     def describe(self) -> str:
         """A short phrase naming the store (``SQLite file /x.sqlite``)."""
+
+
+def store_backend(settings: Settings) -> Backend:
+    """PostgreSQL when ANYTABLE_LOCAL_URL is set, else the SQLite file."""
+    if not settings.local_url:
+        from anytable.providers.local.sqlite import SqliteBackend
+
+        return SqliteBackend(settings.local_db_path())
+    try:
+        from anytable.providers.local.postgres import PostgresBackend
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("psycopg"):
+            raise ConfigError(
+                "ANYTABLE_LOCAL_URL names a PostgreSQL store, which needs the postgres extra: "
+                "pip install 'anytable-mcp[postgres]' (or unset ANYTABLE_LOCAL_URL to use SQLite)."
+            ) from None
+        raise
+    return PostgresBackend(settings.local_url)

@@ -12,22 +12,36 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections.abc import Callable
 
-from anytable.errors import InputError, NotFoundError
+from anytable.errors import ConfigError, InputError, NotFoundError
 from anytable.providers.local.backend import SYSTEM_COLUMNS, Db, Dialect, quote
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo
 
-CATALOGUE = [
-    """CREATE TABLE IF NOT EXISTS at_tables (
-    id TEXT PRIMARY KEY, base TEXT NOT NULL, name TEXT NOT NULL, created_ms INTEGER NOT NULL,
+
+def _catalogue(d: Dialect) -> list[str]:
+    return [
+        f"""CREATE TABLE IF NOT EXISTS at_tables (
+    id TEXT PRIMARY KEY, base TEXT NOT NULL, name TEXT NOT NULL, created_ms BIGINT NOT NULL,{d.catalogue_order_column}
     UNIQUE (base, name)
 )""",
-    """CREATE TABLE IF NOT EXISTS at_fields (
+        """CREATE TABLE IF NOT EXISTS at_fields (
     id TEXT PRIMARY KEY, table_id TEXT NOT NULL REFERENCES at_tables(id) ON DELETE CASCADE,
     name TEXT NOT NULL, type TEXT NOT NULL, options TEXT, position INTEGER NOT NULL,
     is_primary INTEGER NOT NULL DEFAULT 0, UNIQUE (table_id, name)
 )""",
-]
+    ]
+
+
+def _meta(d: Dialect) -> list[str]:
+    return ["CREATE TABLE IF NOT EXISTS at_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"]
+
+
+# The store's own tables, versioned and forward-only: migration n brings a store from version n to
+# n + 1 (version 0: a new file, or a store made before versions were kept, which has no at_meta).
+# Append new migrations; never edit a released one.
+MIGRATIONS: list[Callable[[Dialect], list[str]]] = [_catalogue, _meta]
+STORE_VERSION = len(MIGRATIONS)
 
 
 def new_id(prefix: str, nbytes: int = 6) -> str:
@@ -43,22 +57,64 @@ def field_column(field: FieldInfo) -> str:
     return SYSTEM_COLUMNS.get(field.type) or quote("f_" + field.id)
 
 
-async def migrate(db: Db, dialect: Dialect) -> None:
-    """Create the catalogue tables when the store is new."""
-    for statement in CATALOGUE:
-        await db.execute(statement)
+async def store_version(db: Db, dialect: Dialect) -> int:
+    if not await db.fetchone(dialect.table_exists, ("at_meta",)):
+        return 0
+    row = await db.fetchone("SELECT value FROM at_meta WHERE key = 'store_version'")
+    return int(row[0]) if row else 0
 
 
-async def table_row(db: Db, base: str, table_id: str) -> tuple[str, str]:
-    row = await db.fetchone("SELECT id, name FROM at_tables WHERE base = ? AND id = ?", (base, table_id))
+async def migrate(db: Db, dialect: Dialect) -> int:
+    """Bring the store's own tables to this version (inside the caller's transaction); its version."""
+    if dialect.migration_lock:
+        await db.execute(dialect.migration_lock)
+    version = await store_version(db, dialect)
+    if version > STORE_VERSION:
+        raise ConfigError(
+            f"The local store has version {version}, newer than this anytable knows ({STORE_VERSION}): "
+            "upgrade anytable-mcp, or point ANYTABLE_LOCAL_PATH / ANYTABLE_LOCAL_URL at another store."
+        )
+    for step in MIGRATIONS[version:]:
+        for statement in step(dialect):
+            await db.execute(statement)
+    if version < STORE_VERSION:
+        upsert = "INSERT INTO at_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+        keep = "INSERT INTO at_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING"
+        await db.execute(upsert, ("store_version", str(STORE_VERSION)))
+        await db.execute(keep, ("schema_version", "0"))
+        await db.execute(keep, ("cursor_key", secrets.token_hex(32)))
+    return STORE_VERSION
+
+
+async def meta(db: Db, key: str) -> str:
+    row = await db.fetchone("SELECT value FROM at_meta WHERE key = ?", (key,))
+    assert row is not None, key
+    return str(row[0])
+
+
+async def bump_schema(db: Db) -> None:
+    """Every change of tables or fields counts here first: other processes see it on their next call
+    (and, on PostgreSQL, the row lock this takes makes schema changes one at a time)."""
+    await db.execute(
+        "UPDATE at_meta SET value = CAST(CAST(value AS BIGINT) + 1 AS TEXT) WHERE key = 'schema_version'"
+    )
+
+
+async def table_row(db: Db, base: str, table_id: str, lock: str = "") -> tuple[str, str, int]:
+    """(id, name, schema version) of a table; ``lock`` is the dialect's row-lock clause, if any."""
+    row = await db.fetchone(
+        "SELECT t.id, t.name, m.value FROM at_tables t, at_meta m "
+        f"WHERE m.key = 'schema_version' AND t.base = ? AND t.id = ?{lock}",
+        (base, table_id),
+    )
     if row is None:
         raise NotFoundError(f"No table {table_id!r} in local base {base!r}.")
-    return row[0], row[1]
+    return row[0], row[1], int(row[2])
 
 
-async def list_tables(db: Db, base: str) -> list[TableInfo]:
+async def list_tables(db: Db, dialect: Dialect, base: str) -> list[TableInfo]:
     rows = await db.fetchall(
-        "SELECT id, name FROM at_tables WHERE base = ? ORDER BY created_ms, rowid", (base,)
+        f"SELECT id, name FROM at_tables WHERE base = ? ORDER BY {dialect.catalogue_order}", (base,)
     )
     return [TableInfo(id=i, name=n) for i, n in rows]
 
@@ -103,6 +159,7 @@ async def add_field(
 
 
 async def create_table(db: Db, dialect: Dialect, base: str, name: str, specs: list[FieldSpec]) -> TableInfo:
+    await bump_schema(db)
     if await db.fetchone("SELECT 1 FROM at_tables WHERE base = ? AND name = ?", (base, name)):
         raise InputError(f"A table named {name!r} already exists in local base {base!r}.")
     tid = new_id("tbl", 5)
@@ -117,6 +174,7 @@ async def create_table(db: Db, dialect: Dialect, base: str, name: str, specs: li
 
 
 async def rename_table(db: Db, base: str, table_id: str, name: str) -> TableInfo:
+    await bump_schema(db)
     await table_row(db, base, table_id)
     clash = await db.fetchone(
         "SELECT 1 FROM at_tables WHERE base = ? AND name = ? AND id != ?", (base, name, table_id)
@@ -128,6 +186,7 @@ async def rename_table(db: Db, base: str, table_id: str, name: str) -> TableInfo
 
 
 async def delete_table(db: Db, base: str, table_id: str) -> None:
+    await bump_schema(db)
     await table_row(db, base, table_id)
     await db.execute("DELETE FROM at_fields WHERE table_id = ?", (table_id,))
     await db.execute("DELETE FROM at_tables WHERE id = ?", (table_id,))
@@ -137,6 +196,7 @@ async def delete_table(db: Db, base: str, table_id: str) -> None:
 async def create_field(
     db: Db, dialect: Dialect, table_id: str, table_name: str, spec: FieldSpec
 ) -> FieldInfo:
+    await bump_schema(db)
     if await db.fetchone("SELECT 1 FROM at_fields WHERE table_id = ? AND name = ?", (table_id, spec.name)):
         raise InputError(f"Table {table_name!r} already has a field named {spec.name!r}.")
     row = await db.fetchone(
@@ -149,6 +209,7 @@ async def create_field(
 async def update_field(
     db: Db, dialect: Dialect, table_id: str, field: FieldInfo, name: str | None, options: list[str] | None
 ) -> FieldInfo:
+    await bump_schema(db)
     new = field.model_copy()
     if name is not None and name != field.name:
         await db.execute("UPDATE at_fields SET name = ? WHERE id = ?", (name, field.id))
@@ -179,6 +240,7 @@ async def _drop_removed_options(
 
 
 async def delete_field(db: Db, table_id: str, field: FieldInfo) -> None:
+    await bump_schema(db)
     await db.execute("DELETE FROM at_fields WHERE id = ?", (field.id,))
     if field.type not in SYSTEM_COLUMNS:
         await db.execute(f"ALTER TABLE {records_table(table_id)} DROP COLUMN {field_column(field)}")

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from anytable.config import Settings
-from anytable.errors import NotFoundError, NotSupportedError
+from anytable.errors import NotFoundError, NotSupportedError, ProviderError
+from anytable.masking import mask_url
 from anytable.providers.base import (
     Aggregated,
     Capabilities,
@@ -30,7 +31,7 @@ from anytable.providers.base import (
 )
 from anytable.providers.local import catalog, records
 from anytable.providers.local.aggregate import key_lookup, run_aggregate
-from anytable.providers.local.backend import SYSTEM_COLUMNS, Backend, Row
+from anytable.providers.local.backend import SYSTEM_COLUMNS, Backend, Db, Row, store_backend
 from anytable.providers.local.catalog import field_column, records_table
 from anytable.providers.local.files import MAX_FILE, LocalFiles
 from anytable.providers.local.sql import after, compile_where, order_by
@@ -62,6 +63,15 @@ LOCAL_TYPES = [
 ]
 
 
+def _files_beside(db: Path) -> Path:
+    """The folder of attachment files beside the SQLite file (``anytable.sqlite`` -> ``anytable.files``)."""
+    return db.with_name(db.stem + ".files")
+
+
+def _fingerprint(fields: list[FieldInfo]) -> tuple[Any, ...]:
+    return tuple((f.id, f.name, f.type, tuple(f.options or ())) for f in fields)
+
+
 class LocalProvider(Provider):
     id = "local"
     title = "local"
@@ -72,30 +82,37 @@ class LocalProvider(Provider):
         native=["aggregate", "write_where", "upsert"],
         attachments=["upload", "download"],
     )
+    # Writes go 1,000 records per transaction, so that a large write reports progress like the
+    # remote providers' (and a long write does not hold the file's write lock throughout).
     limits = Limits(
         page_size=500,
-        create_batch=1_000_000,
-        update_batch=1_000_000,
-        delete_batch=1_000_000,
+        create_batch=1_000,
+        update_batch=1_000,
+        delete_batch=1_000,
         get_batch=10_000,
     )
 
     @classmethod
     def from_settings(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Self:
-        return cls(settings.local_db_path())
+        files = None if settings.local_url else _files_beside(settings.local_db_path())
+        return cls(store_backend(settings), files)
 
     @classmethod
     def masked_credentials(cls, settings: Settings) -> dict[str, str]:
+        if settings.local_url:
+            return {"ANYTABLE_LOCAL_URL": mask_url(settings.local_url)}
         return {"ANYTABLE_LOCAL_PATH": str(settings.local_db_path())}
 
     def __init__(self, store: Path | Backend, files: Path | None = None) -> None:
         self.backend = store if isinstance(store, Backend) else SqliteBackend(store)
         self.dialect = self.backend.dialect
         if files is None and isinstance(store, Path):
-            files = store.with_name(store.stem + ".files")  # attachment files beside the SQLite file
+            files = _files_beside(store)
         self.files = LocalFiles(files) if files is not None else None
         if self.files is None:  # a store with no folder beside it keeps no files
             self.capabilities = self.capabilities.model_copy(update={"attachments": []})
+        self._verified: dict[str, tuple[int, tuple[Any, ...]]] = {}  # table id -> (version, fields)
+        self._cursor_key: bytes | None = None
 
     # ------------------------------------------------------------------------ plumbing
     async def aclose(self) -> None:
@@ -107,18 +124,50 @@ class LocalProvider(Provider):
     async def check(self) -> str:
         async with self.backend.transaction() as db:
             row = await db.fetchone("SELECT count(*) FROM at_tables")
+            version = await catalog.store_version(db, self.dialect)
         assert row is not None
-        return f"{self.backend.describe()} ({row[0]} tables)"
+        return f"{self.backend.describe()} (store version {version}, {row[0]} tables)"
+
+    async def schema_stamp(self, base: str) -> int:
+        """The store's schema counter: it changes with every table or field change, by any process."""
+        async with self.backend.transaction() as db:
+            return int(await catalog.meta(db, "schema_version"))
+
+    async def cursor_key(self) -> bytes:
+        """The key that signs this store's cursors, kept in the store so every replica shares it."""
+        if self._cursor_key is None:
+            async with self.backend.transaction() as db:
+                self._cursor_key = bytes.fromhex(await catalog.meta(db, "cursor_key"))
+        return self._cursor_key
+
+    async def _same_schema(self, db: Db, base: str, table: TableSchema, lock: str = "") -> None:
+        """The table exists and ``table`` (the schema the call was checked against) is still its
+        schema: another process may have changed it since (checked again only when the store's
+        schema counter moved)."""
+        _, _, version = await catalog.table_row(db, base, table.id, lock)
+        mark = (version, _fingerprint(table.fields))
+        if self._verified.get(table.id) == mark:
+            return
+        if _fingerprint(await catalog.fields(db, table.id)) != mark[1]:
+            raise ProviderError(
+                f"Table {table.name!r} was changed by another process a moment ago; nothing was read or "
+                "written. Call again: the new fields are used from now on.",
+                kind="transient",
+                provider="local",
+            )
+        self._verified[table.id] = mark
 
     # ------------------------------------------------------------------------ catalogue
     async def list_tables(self, base: str) -> list[TableInfo]:
         async with self.backend.transaction() as db:
-            return await catalog.list_tables(db, base)
+            return await catalog.list_tables(db, self.dialect, base)
 
     async def get_schema(self, base: str, table_id: str) -> TableSchema:
         async with self.backend.transaction() as db:
-            tid, name = await catalog.table_row(db, base, table_id)
-            return TableSchema(id=tid, name=name, fields=await catalog.fields(db, tid))
+            tid, name, version = await catalog.table_row(db, base, table_id)
+            schema = TableSchema(id=tid, name=name, fields=await catalog.fields(db, tid))
+        self._verified[tid] = (version, _fingerprint(schema.fields))
+        return schema
 
     def check_field_type(self, spec: FieldSpec) -> None:
         if spec.type.value not in LOCAL_TYPES:
@@ -145,19 +194,19 @@ class LocalProvider(Provider):
 
     async def create_field(self, base: str, table: TableSchema, spec: FieldSpec) -> FieldInfo:
         async with self.backend.transaction(write=True) as db:
-            await catalog.table_row(db, base, table.id)
+            await catalog.table_row(db, base, table.id, self.dialect.lock_update)
             return await catalog.create_field(db, self.dialect, table.id, table.name, spec)
 
     async def update_field(
         self, base: str, table: TableSchema, field: FieldInfo, name: str | None, options: list[str] | None
     ) -> FieldInfo:
         async with self.backend.transaction(write=True) as db:
-            await catalog.table_row(db, base, table.id)
+            await catalog.table_row(db, base, table.id, self.dialect.lock_update)
             return await catalog.update_field(db, self.dialect, table.id, field, name, options)
 
     async def delete_field(self, base: str, table: TableSchema, field: FieldInfo) -> None:
         async with self.backend.transaction(write=True) as db:
-            await catalog.table_row(db, base, table.id)
+            await catalog.table_row(db, base, table.id, self.dialect.lock_update)
             await catalog.delete_field(db, table.id, field)
 
     # ------------------------------------------------------------------------ records
@@ -198,19 +247,19 @@ class LocalProvider(Provider):
         )
         params.append(request.page_size + 1)
         async with self.backend.transaction() as db:
-            await catalog.table_row(db, base, table.id)
+            await self._same_schema(db, base, table)
             rows = await db.fetchall(sql, params)
         more = len(rows) > request.page_size
         rows = rows[: request.page_size]
         page = self._to_records(fields, [row[: len(fields) + 1] for row in rows])
-        keys = [self.dialect.sort_key(k) for k in rows[-1][len(fields) + 1 :]] if more and rows else None
+        keys = [self.dialect.plain(k) for k in rows[-1][len(fields) + 1 :]] if more and rows else None
         return Page(records=page, next_token=json.dumps(keys) if keys is not None else None)
 
     async def aggregate(
         self, base: str, table: TableSchema, native_filter: Any, plan: Plan, tz: tzinfo
     ) -> Aggregated | None:
         async with self.backend.transaction() as db:
-            await catalog.table_row(db, base, table.id)
+            await self._same_schema(db, base, table)
             where: tuple[str, list[Any]] = native_filter or ("TRUE", [])
             return await run_aggregate(
                 db, self.dialect, plan, records_table(table.id), field_column, where, tz
@@ -227,7 +276,7 @@ class LocalProvider(Provider):
         where_sql, where_params = native_filter or ("TRUE", [])
         name = records_table(table.id)
         async with self.backend.transaction(write=True) as db:
-            await catalog.table_row(db, base, table.id)
+            await self._same_schema(db, base, table, self.dialect.lock_share)
             row = await db.fetchone(f"SELECT COUNT(*) FROM {name} WHERE {where_sql}", where_params)
             matched = int(row[0]) if row else 0
             if matched == 0 or (at_most is not None and matched > at_most):
@@ -250,14 +299,14 @@ class LocalProvider(Provider):
         self, base: str, table: TableSchema, fields: list[FieldInfo], keys: list[list[Any]]
     ) -> list[tuple[list[Any], list[str]]] | None:
         async with self.backend.transaction(write=True) as db:  # it may create the key's index
-            await catalog.table_row(db, base, table.id)
+            await self._same_schema(db, base, table, self.dialect.lock_share)
             return await key_lookup(db, records_table(table.id), field_column, fields, keys)
 
     async def get_records(self, base: str, table: TableSchema, ids: list[str]) -> list[Record]:
         marks = ",".join("?" * len(ids))
         sql = f"SELECT {self._select(table.fields)} FROM {records_table(table.id)} WHERE rid IN ({marks})"
         async with self.backend.transaction() as db:
-            await catalog.table_row(db, base, table.id)
+            await self._same_schema(db, base, table)
             rows = await db.fetchall(sql, ids)
         return self._to_records(table.fields, rows)
 
@@ -266,9 +315,7 @@ class LocalProvider(Provider):
 
     async def create_batch(self, base: str, table: TableSchema, rows: list[dict[str, Any]]) -> CreateResult:
         stored = [f for f in table.fields if f.type not in SYSTEM_COLUMNS]
-        cols = ", ".join(["rid", "created_ms", "modified_ms"] + [field_column(f) for f in stored])
-        marks = ",".join("?" * (3 + len(stored)))
-        sql = f"INSERT INTO {records_table(table.id)} ({cols}) VALUES ({marks})"
+        cols = ["rid", "created_ms", "modified_ms"] + [field_column(f) for f in stored]
         now = int(time.time() * 1000)
         ids = records.record_ids(len(rows))
         writers = [(f.name, self.dialect.writer(f)) for f in stored]
@@ -277,9 +324,9 @@ class LocalProvider(Provider):
             for rid, row in zip(ids, rows, strict=True)
         ]
         async with self.backend.transaction(write=True) as db:
-            await catalog.table_row(db, base, table.id)
+            await self._same_schema(db, base, table, self.dialect.lock_share)
             await records.check_links(db, table, rows)
-            await db.executemany(sql, values)
+            await db.insert(records_table(table.id), cols, values)
         return CreateResult(ids=list(ids))
 
     async def update_batch(
@@ -294,7 +341,7 @@ class LocalProvider(Provider):
                 (*[self.dialect.writer(by_name[n])(values[n]) for n in names], now, rid)
             )
         async with self.backend.transaction(write=True) as db:
-            await catalog.table_row(db, base, table.id)
+            await self._same_schema(db, base, table, self.dialect.lock_share)
             absent = await records.missing(db, table.id, [rid for rid, _ in rows])
             if absent:
                 raise NotFoundError(
@@ -310,7 +357,7 @@ class LocalProvider(Provider):
 
     async def delete_batch(self, base: str, table: TableSchema, ids: list[str]) -> None:
         async with self.backend.transaction(write=True) as db:
-            await catalog.table_row(db, base, table.id)
+            await self._same_schema(db, base, table, self.dialect.lock_share)
             absent = await records.missing(db, table.id, ids)
             if absent:
                 raise NotFoundError(

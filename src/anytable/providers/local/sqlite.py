@@ -47,6 +47,10 @@ class _SqliteDb(Db):
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         await self._off_loop(lambda: self.conn.executemany(sql, rows))
 
+    async def insert(self, table: str, columns: list[str], rows: Sequence[Sequence[Any]]) -> None:
+        marks = ",".join("?" * len(columns))
+        await self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return await self._off_loop(lambda: self.conn.execute(sql, params).fetchall())
 
