@@ -43,7 +43,7 @@ def pick_format(fmt: Any, path: Path) -> Format:
 
 def require_xlsx() -> Any:
     try:
-        import openpyxl
+        import openpyxl  # type: ignore[import-untyped]
     except ImportError:
         raise InputError(XLSX_EXTRA) from None
     return openpyxl

@@ -191,7 +191,7 @@ class FeishuApi:
         files: Any = None,
         headers: dict[str, str] | None = None,
         binary: bool = False,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """One logical request; the ``data`` of Feishu's answer. ``write_to`` (app, table) serialises
         the call with every other write to that table. ``bare``: the page documents a successful
         answer without the ``{code, msg, data}`` envelope (A.18), so accept that form too."""
@@ -207,13 +207,13 @@ class FeishuApi:
                 self.identity.reject(used.get("token"))  # a user token: refreshed on the next fetch
             self.tokens.invalidate(used.get("token"))
 
-        def parse(response: httpx.Response) -> Any:
+        def parse(response: httpx.Response) -> dict[str, Any]:
             if (
                 binary
                 and response.status_code in (200, 206)
                 and "json" not in response.headers.get("content-type", "")
             ):
-                return response.content  # a file's bytes (drive media download)
+                return {"content": response.content}  # a file's bytes (drive media download)
             body = errors.check(response, where, bare=bare).get("data")
             return body if isinstance(body, dict) else {}
 
@@ -221,8 +221,8 @@ class FeishuApi:
         if json is not None:
             send_headers["Content-Type"] = "application/json; charset=utf-8"
 
-        async def send() -> Any:
-            return await self.http.call(
+        async def send() -> dict[str, Any]:
+            result: dict[str, Any] = await self.http.call(
                 method,
                 prefix + path,
                 api=api,
@@ -237,6 +237,7 @@ class FeishuApi:
                 reconcile=reconcile,
                 headers=send_headers or None,
             )
+            return result
 
         if write_to is None:
             return await send()

@@ -99,7 +99,7 @@ async def download(client: FeishuApi, app: str, file_token: str, size: int | Non
     where = client.where(app)
     offset = 0
     while size is None or offset < size:
-        chunk = await client.call(
+        answer = await client.call(
             "GET",
             f"/{file_token}/download",
             prefix=MEDIAS,
@@ -108,6 +108,7 @@ async def download(client: FeishuApi, app: str, file_token: str, size: int | Non
             headers={"Range": f"bytes={offset}-{offset + DOWNLOAD_CHUNK - 1}"},
             binary=True,
         )
+        chunk = answer.get("content")
         if not isinstance(chunk, bytes):
             raise ProviderError(
                 "Feishu answered a file download without the file's bytes.", provider="feishu"
