@@ -44,6 +44,7 @@ ENV_VARS: dict[str, str] = {
     "ANYTABLE_PROVIDER": "default_provider",
     "ANYTABLE_LOG_LEVEL": "log_level",
     "ANYTABLE_CALL_TIMEOUT": "call_timeout",
+    "ANYTABLE_FILE_ROOTS": "file_roots",
     "ANYTABLE_HTTP_TOKEN": "http_token",
     "ANYTABLE_ALLOWED_HOSTS": "allowed_hosts",
     "ANYTABLE_TOKEN_STORE": "token_store",
@@ -90,6 +91,7 @@ class Settings(BaseModel):
     default_provider: str | None = None
     log_level: str = "INFO"
     call_timeout: float = 300.0  # seconds one tool call may take, retries and waits included
+    file_roots: str | None = None  # folders the file tools may use (an OS path list), without client roots
     http_token: str | None = None
     allowed_hosts: str | None = None  # comma-separated extra Host names for HTTP serving
     token_store: str | None = None  # keyring | file | a file path (default: keyring if usable, else file)

@@ -33,6 +33,10 @@ CORE_TOOLS = {
     "create_records",
     "update_records",
     "delete_records",
+    "export_records",
+    "import_records",
+    "upload_attachment",
+    "download_attachments",
 }
 
 INITIALIZE = {

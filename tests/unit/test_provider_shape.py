@@ -53,6 +53,9 @@ def test_declared_capabilities_are_the_implemented_methods(pid: str) -> None:
     assert set(caps.tables) <= {"list", "describe", "create", "update", "delete"}
     assert {"list", "describe"} <= set(caps.tables)
     assert set(caps.records) == {"query", "get", "create", "update", "delete"}
+    assert set(caps.attachments) in (set(), {"upload", "download"})
+    for method in ("upload_file", "read_file"):
+        assert bool(caps.attachments) == overrides(cls, method), f"{pid}: attachments but {method}"
     for name, method in NATIVE.items():
         assert (name in caps.native) == overrides(cls, method), f"{pid}: native {name!r} vs {method}"
     assert ("count" in caps.native) == cls.limits.page_total, f"{pid}: native count vs limits.page_total"

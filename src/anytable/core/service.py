@@ -81,11 +81,13 @@ class Anytable:
     def list_providers(self) -> dict[str, Any]:
         out = []
         for pid, spec in self.specs.items():
+            enabled = self.providers.get(pid)  # its own capabilities (local on PostgreSQL keeps no files)
+            caps = enabled.capabilities if enabled is not None else spec.capabilities
             out.append(
                 {
                     "id": pid,
                     "enabled": pid in self.providers,
-                    "capabilities": spec.capabilities.model_dump(),
+                    "capabilities": caps.model_dump(),
                     "credentials": {
                         **spec.masked_credentials(self.settings),
                         **(self.providers[pid].acting_as() if pid in self.providers else {}),

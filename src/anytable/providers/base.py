@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import httpx
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from anytable.schemas.aggregate import Plan
 
 Record = dict[str, Any]  # {"id": str, "fields": {field name: canonical value}}
+Sent = Callable[[int], Awaitable[None]]  # bytes of a file sent so far
 
 
 class Capabilities(BaseModel):
@@ -44,6 +47,7 @@ class Capabilities(BaseModel):
     native_sort: bool = False  # False: sorting reads every match and sorts in the server
     record_ids_on_create: bool = True
     bases: bool = True  # False: the credentials name the only database (GPTBots)
+    attachments: list[str] = []  # "upload", "download": upload_attachment / download_attachments
     # Agent tools that run natively here (aggregate, count, write_where, upsert);
     # the rest read pages and compute in the server. The methods of the same names must agree.
     native: list[str] = []
@@ -249,6 +253,26 @@ class Provider(ABC):
 
     @abstractmethod
     async def delete_batch(self, base: str, table: TableSchema, ids: list[str]) -> None: ...
+
+    # ------------------------------------------------------------------------------ attachments
+    max_attachment_bytes: int = 0  # the largest file upload_file takes
+
+    async def upload_file(
+        self, base: str, table: TableSchema, record_id: str, path: Path, sent: Sent
+    ) -> dict[str, Any]:
+        """Store the file at ``path`` for an attachment field of ``record_id``; the item to add to the
+        field's value (canonical write form). ``sent(n)`` reports bytes sent so far."""
+        raise self.no_attachments("upload_attachment")
+
+    def read_file(self, base: str, table: TableSchema, item: dict[str, Any]) -> AsyncIterator[bytes]:
+        """The content of one attachment (an item of the field's read value), in chunks."""
+        raise self.no_attachments("download_attachments")
+
+    def no_attachments(self, tool: str) -> NotSupportedError:
+        return NotSupportedError(
+            f"{tool} is not supported by {self.title or self.id}: its API has no file upload or download "
+            "(list_providers shows what each provider can do)."
+        )
 
     # ------------------------------------------------------------ native fast paths (optional)
     # Each returns None where the provider has none: the engine then does the work itself.

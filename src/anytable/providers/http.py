@@ -76,6 +76,8 @@ class ApiClient:
         api: str | None = None,
         params: dict[str, Any] | list[tuple[str, Any]] | None = None,
         json: Any = None,
+        data: dict[str, Any] | None = None,
+        files: Any = None,
         headers: dict[str, str] | None = None,
         auth: AuthHeaders | None = None,
         on_auth_error: Callable[[], Awaitable[None]] | None = None,
@@ -103,7 +105,7 @@ class ApiClient:
                 request_headers.update(await auth())
             try:
                 self.requests_sent += 1
-                return await self._send(method, url, params, json, request_headers, parse)
+                return await self._send(method, url, params, json, data, files, request_headers, parse)
             except ProviderError as exc:
                 error = exc
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -169,11 +171,15 @@ class ApiClient:
         url: str,
         params: Any,
         json: Any,
+        data: Any,
+        files: Any,
         headers: dict[str, str],
         parse: Parse,
     ) -> Any:
         """One try: the answer read up to ``max_answer_bytes``, then parsed."""
-        request = self.http.build_request(method, url, params=params, json=json, headers=headers)
+        request = self.http.build_request(
+            method, url, params=params, json=json, data=data, files=files, headers=headers
+        )
         response = await self.http.send(request, stream=True)
         try:
             declared = response.headers.get("content-length", "")

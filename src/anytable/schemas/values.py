@@ -26,6 +26,9 @@ from anytable.schemas.fields import COMPUTED_TYPES, DATE_TYPES, USER_TYPES, Fiel
 MAX_VALUE_CHARS = 100_000
 _NUMERIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_MS = re.compile(r"-?\d{11,}")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SLASH_DAY = re.compile(r"\d{4}/\d{2}/\d{2}")
 
 
 def short(value: Any, limit: int = 60) -> str:
@@ -116,12 +119,12 @@ def parse_date(value: Any, tz: tzinfo) -> tuple[int, bool]:
     if not isinstance(value, str):
         raise ValueError("not a string")
     text = value.strip()
-    if re.fullmatch(r"-?\d{11,}", text):  # epoch milliseconds as a string
+    if _EPOCH_MS.fullmatch(text):  # epoch milliseconds as a string
         return check_date_ms(int(text[:20])), True
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+    if _ISO_DAY.fullmatch(text):
         d = date.fromisoformat(text)
         return check_date_ms(to_epoch_ms(datetime.combine(d, time(0), tzinfo=tz))), False
-    if re.fullmatch(r"\d{4}/\d{2}/\d{2}", text):
+    if _SLASH_DAY.fullmatch(text):
         d = date.fromisoformat(text.replace("/", "-"))
         return check_date_ms(to_epoch_ms(datetime.combine(d, time(0), tzinfo=tz))), False
     dt = datetime.fromisoformat(text.replace("/", "-"))

@@ -5,7 +5,7 @@ functions that call the engine (``anytable.tools.toolset``). ``anytable.server``
 (``Provider.toolsets``). The order here is the order of tools/list.
 """
 
-from anytable.tools import feishu_admin, fields, providers, records, tables, views
+from anytable.tools import feishu_admin, fields, files, providers, records, tables, views
 from anytable.tools.toolset import Tool, Toolset
 
 TOOLSETS: tuple[Toolset, ...] = (
@@ -14,8 +14,9 @@ TOOLSETS: tuple[Toolset, ...] = (
     fields.TOOLSET,
     views.TOOLSET,
     records.TOOLSET,
+    files.TOOLSET,
     feishu_admin.TOOLSET,
 )
-CORE = frozenset({"providers", "tables", "fields", "records"})
+CORE = frozenset({"providers", "tables", "fields", "records", "files"})
 
 __all__ = ["CORE", "TOOLSETS", "Tool", "Toolset"]

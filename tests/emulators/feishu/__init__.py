@@ -43,6 +43,8 @@ Emulated
   one (``member_id_type``: open_id, union_id, user_id, chat_id, department_id, open_department_id),
   add/remove in batch (``member_list`` of 1-100), remove one. An unknown member, or removing one
   that is not in the role -> 1254048 (nothing applied); ``max_members`` (200) -> 1254111.
+* Drive media (``drive.py``, attachments): upload_all (at most 20 MB), upload_prepare/part/finish
+  (4 MB blocks), ranged download; 5 requests/s (docs/provider-api-notes.md §2.7).
 * User sign-in (``oauth.py``, switched on by ``FeishuOAuth(emu)``): the authorize page, the OAuth
   token endpoint with PKCE, single-use refresh tokens, user access tokens and per-user bases.
 * Records: POST records/search, GET records (deprecated list, formula ``filter`` string, A.4/A.30),

@@ -128,6 +128,10 @@ class FeishuEmulator(
         self.specs: dict[str, RouteSpec] = {}
         self.oauth: Any = None  # user sign-in (oauth.py), set by FeishuOAuth(emu)
         self._routes()
+        from .drive import FeishuDrive  # attachments: drive media upload and download
+
+        self.drive = FeishuDrive(self)
+        self.drive.install()
 
     # ------------------------------------------------------------------ ids, time, envelopes
 
@@ -294,7 +298,8 @@ class FeishuEmulator(
             return self._throttled(limit, 1)
         ctx = Ctx(request, spec, app_id)
         try:
-            response = self._ok(await route.handler(ctx, **params))
+            result = await route.handler(ctx, **params)
+            response = result if isinstance(result, httpx.Response) else self._ok(result)
         except FeishuError as err:
             response = self._error(err, spec.group)
         if kind == "lost_response":

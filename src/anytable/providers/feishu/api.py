@@ -48,6 +48,11 @@ GET_BATCH = 100  # batch_get (docs/provider-api-notes.md §2.5)
 # reference pages (A.12-A.24, A.37-A.40).
 RATES: dict[str, float] = {
     "records.search": 20,
+    "medias.upload_all": 5,  # drive media upload (docs/provider-api-notes.md §2.7: about 5 requests/s)
+    "medias.upload_prepare": 5,
+    "medias.upload_part": 5,
+    "medias.upload_finish": 5,
+    "medias.download": 5,
     "records.batch_create": 50,
     "records.batch_update": 50,
     "records.batch_delete": 50,
@@ -181,6 +186,11 @@ class FeishuApi:
         idempotent: bool = True,
         reconcile: Reconcile | None = None,
         bare: bool = False,
+        prefix: str = API,
+        data: dict[str, Any] | None = None,
+        files: Any = None,
+        headers: dict[str, str] | None = None,
+        binary: bool = False,
     ) -> dict[str, Any]:
         """One logical request; the ``data`` of Feishu's answer. ``write_to`` (app, table) serialises
         the call with every other write to that table. ``bare``: the page documents a successful
@@ -198,22 +208,34 @@ class FeishuApi:
             self.tokens.invalidate(used.get("token"))
 
         def parse(response: httpx.Response) -> dict[str, Any]:
-            data = errors.check(response, where, bare=bare).get("data")
-            return data if isinstance(data, dict) else {}
+            if (
+                binary
+                and response.status_code in (200, 206)
+                and "json" not in response.headers.get("content-type", "")
+            ):
+                return {"content": response.content}  # a file's bytes (drive media download)
+            body = errors.check(response, where, bare=bare).get("data")
+            return body if isinstance(body, dict) else {}
+
+        send_headers = dict(headers or {})
+        if json is not None:
+            send_headers["Content-Type"] = "application/json; charset=utf-8"
 
         async def send() -> dict[str, Any]:
             result: dict[str, Any] = await self.http.call(
                 method,
-                API + path,
+                prefix + path,
                 api=api,
                 params=params,
                 json=json,
+                data=data,
+                files=files,
                 parse=parse,
                 auth=auth,
                 on_auth_error=renew,
                 idempotent=idempotent,
                 reconcile=reconcile,
-                headers={"Content-Type": "application/json; charset=utf-8"} if json is not None else None,
+                headers=send_headers or None,
             )
             return result
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from datetime import tzinfo
+from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import anyio
@@ -32,11 +34,13 @@ from anytable.providers.base import (
     PageRequest,
     Provider,
     Record,
+    Sent,
 )
 from anytable.providers.evaluate import matches
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema, ViewInfo
 from anytable.schemas.filters import Node, fields_of
 
+from . import drive
 from . import fields as ff
 from .admin import NEEDS_TABLE, FeishuAdmin
 from .api import BATCH, GET_BATCH, SEARCH_PAGE, FeishuApi
@@ -73,7 +77,14 @@ class FeishuProvider(Provider):
     # native_sort is False: no reference says where Feishu puts empty values when sorting, nor how
     # it orders text and options, while the contract puts empty values last in both directions.
     # Sorting in the server is right whatever Feishu does (a sorted query reads every match once).
-    capabilities = Capabilities(field_types=ff.FIELD_TYPES, views=True, native_sort=False, native=["count"])
+    capabilities = Capabilities(
+        field_types=ff.FIELD_TYPES,
+        views=True,
+        native_sort=False,
+        native=["count"],
+        attachments=["upload", "download"],
+    )
+    max_attachment_bytes = drive.MAX_FILE
     limits = Limits(
         page_size=SEARCH_PAGE,
         create_batch=BATCH,
@@ -376,6 +387,19 @@ class FeishuProvider(Provider):
 
     async def delete_batch(self, base: str, table: TableSchema, ids: list[str]) -> None:
         await self.api.batch_delete(base, table.id, ids)
+
+    # ------------------------------------------------------------------------ attachments
+    async def upload_file(
+        self, base: str, table: TableSchema, record_id: str, path: Path, sent: Sent
+    ) -> dict[str, Any]:
+        return {"file_token": await drive.upload(self.api, base, path, sent)}
+
+    def read_file(self, base: str, table: TableSchema, item: dict[str, Any]) -> AsyncIterator[bytes]:
+        token = item.get("file_token")
+        if not isinstance(token, str) or not token:
+            raise InputError(f"Attachment {item.get('name')!r} has no file_token; it cannot be downloaded.")
+        size = item.get("size")
+        return drive.download(self.api, base, token, size if isinstance(size, int) and size > 0 else None)
 
 
 def _view(raw: dict[str, Any]) -> ViewInfo:

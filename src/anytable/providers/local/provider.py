@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -26,11 +27,13 @@ from anytable.providers.base import (
     PageRequest,
     Provider,
     Record,
+    Sent,
 )
 from anytable.providers.local import catalog, records
 from anytable.providers.local.aggregate import key_lookup, run_aggregate
 from anytable.providers.local.backend import SYSTEM_COLUMNS, Backend, Db, Row, store_backend
 from anytable.providers.local.catalog import field_column, records_table
+from anytable.providers.local.files import MAX_FILE, LocalFiles
 from anytable.providers.local.sql import after, compile_where, order_by
 from anytable.providers.local.sqlite import SqliteBackend
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
@@ -60,6 +63,11 @@ LOCAL_TYPES = [
 ]
 
 
+def _files_beside(db: Path) -> Path:
+    """The folder of attachment files beside the SQLite file (``anytable.sqlite`` -> ``anytable.files``)."""
+    return db.with_name(db.stem + ".files")
+
+
 def _fingerprint(fields: list[FieldInfo]) -> tuple[Any, ...]:
     return tuple((f.id, f.name, f.type, tuple(f.options or ())) for f in fields)
 
@@ -69,7 +77,10 @@ class LocalProvider(Provider):
     title = "local"
     open_world = False
     capabilities = Capabilities(
-        field_types=LOCAL_TYPES, native_sort=True, native=["aggregate", "write_where", "upsert"]
+        field_types=LOCAL_TYPES,
+        native_sort=True,
+        native=["aggregate", "write_where", "upsert"],
+        attachments=["upload", "download"],
     )
     # Writes go 1,000 records per transaction, so that a large write reports progress like the
     # remote providers' (and a long write does not hold the file's write lock throughout).
@@ -83,7 +94,8 @@ class LocalProvider(Provider):
 
     @classmethod
     def from_settings(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Self:
-        return cls(store_backend(settings))
+        files = None if settings.local_url else _files_beside(settings.local_db_path())
+        return cls(store_backend(settings), files)
 
     @classmethod
     def masked_credentials(cls, settings: Settings) -> dict[str, str]:
@@ -91,9 +103,14 @@ class LocalProvider(Provider):
             return {"ANYTABLE_LOCAL_URL": mask_url(settings.local_url)}
         return {"ANYTABLE_LOCAL_PATH": str(settings.local_db_path())}
 
-    def __init__(self, store: Path | Backend) -> None:
+    def __init__(self, store: Path | Backend, files: Path | None = None) -> None:
         self.backend = store if isinstance(store, Backend) else SqliteBackend(store)
         self.dialect = self.backend.dialect
+        if files is None and isinstance(store, Path):
+            files = _files_beside(store)
+        self.files = LocalFiles(files) if files is not None else None
+        if self.files is None:  # a store with no folder beside it keeps no files
+            self.capabilities = self.capabilities.model_copy(update={"attachments": []})
         self._verified: dict[str, tuple[int, tuple[Any, ...]]] = {}  # table id -> (version, fields)
         self._cursor_key: bytes | None = None
 
@@ -172,6 +189,8 @@ class LocalProvider(Provider):
     async def delete_table(self, base: str, table_id: str) -> None:
         async with self.backend.transaction(write=True) as db:
             await catalog.delete_table(db, base, table_id)
+        if self.files is not None:
+            await self.files.forget(base, table_id)
 
     async def create_field(self, base: str, table: TableSchema, spec: FieldSpec) -> FieldInfo:
         async with self.backend.transaction(write=True) as db:
@@ -345,3 +364,20 @@ class LocalProvider(Provider):
                     f"No records with ids {', '.join(absent[:20])} in table {table.name!r}; nothing was deleted."
                 )
             await db.executemany(f"DELETE FROM {records_table(table.id)} WHERE rid = ?", [(i,) for i in ids])
+        if self.files is not None:
+            await self.files.forget(base, table.id, ids)
+
+    # ------------------------------------------------------------------------ attachments
+    max_attachment_bytes = MAX_FILE
+
+    async def upload_file(
+        self, base: str, table: TableSchema, record_id: str, path: Path, sent: Sent
+    ) -> dict[str, Any]:
+        if self.files is None:
+            raise self.no_attachments("upload_attachment")
+        return await self.files.store(base, table.id, record_id, path, sent)
+
+    def read_file(self, base: str, table: TableSchema, item: dict[str, Any]) -> AsyncIterator[bytes]:
+        if self.files is None:
+            raise self.no_attachments("download_attachments")
+        return self.files.read(item)

@@ -1,0 +1,341 @@
+"""export_records and import_records: tables to files and back, through the engine's own query and
+create paths (the same paging, coercion, batching, idempotency and progress as the record tools).
+
+Export streams page by page into a hidden file beside the target, moved into place only when
+complete (never over an existing file unless ``overwrite``). Import reads the whole file in a
+worker thread, checks every row with the coercion create_records uses, and writes nothing unless
+every row is good (or ``skip_invalid``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from anytable.core.upsert import KeyIndex, parse_key
+from anytable.errors import InputError, PartialWriteError
+from anytable.files.cells import cell_reader, cell_writer, json_reader
+from anytable.files.formats import Format, Parsed, open_writer, pick_format, place, read_table, require_xlsx
+from anytable.files.roots import FileRoots
+from anytable.schemas.fields import FieldInfo, FieldType, TableSchema
+from anytable.schemas.values import is_empty, record_coercer
+
+if TYPE_CHECKING:
+    from anytable.core.addressing import Address
+    from anytable.core.service import Anytable
+
+Progress = Callable[[float, float | None, str | None], Awaitable[None]] | None
+
+PAGE = 500  # records per query_records page while exporting
+MAX_IMPORT_ROWS = 200_000
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
+MAX_FAILED_SHOWN = 200
+MAX_FAILED_IN_MESSAGE = 10
+NOTHING = "Nothing was written."
+
+
+async def export_records(
+    svc: Anytable,
+    roots: FileRoots,
+    provider: str | None,
+    base: str | None,
+    table: str | None,
+    *,
+    path: str,
+    fmt: str | None = None,
+    where: Any = None,
+    sort: Any = None,
+    fields: list[str] | None = None,
+    overwrite: bool = False,
+    progress: Progress = None,
+) -> dict[str, Any]:
+    addr = svc.address(provider, base, table)
+    _require(addr, "query", "export_records")
+    target = roots.writable(path, overwrite)
+    kind = pick_format(fmt, target)
+    if kind == "xlsx":
+        require_xlsx()
+    schema = await svc.schema(addr)
+    columns = _columns(schema, fields)
+    names = [f.name for f in columns]
+    cells = [cell_writer(f, typed=kind == "xlsx") for f in columns]
+
+    def convert(records: list[dict[str, Any]]) -> list[list[Any]]:
+        if kind == "jsonl":
+            return [[r["fields"].get(n) for n in names] for r in records]
+        return [
+            [cell(values.get(n)) for n, cell in zip(names, cells, strict=True)]
+            for values in (r["fields"] for r in records)
+        ]
+
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    writer = await anyio.to_thread.run_sync(open_writer, kind, tmp, names)
+    done = 0
+    try:
+        cursor: str | None = None
+        while True:
+            page = await svc.query_records(
+                provider, base, table, where=where, sort=sort, fields=fields, limit=PAGE, cursor=cursor
+            )
+            rows = convert(page["records"])
+            await anyio.to_thread.run_sync(writer.write, rows)
+            done += len(rows)
+            cursor = page["next_cursor"]
+            if progress is not None and (cursor is not None or done > PAGE):
+                await progress(done, None, f"exported {done} records")
+            if cursor is None:
+                break
+        await anyio.to_thread.run_sync(writer.close)
+        await anyio.to_thread.run_sync(place, tmp, target, overwrite)
+    finally:
+        writer.discard()
+        tmp.unlink(missing_ok=True)
+    return {"path": str(target), "records": done, "bytes": target.stat().st_size}
+
+
+async def import_records(
+    svc: Anytable,
+    roots: FileRoots,
+    provider: str | None,
+    base: str | None,
+    table: str | None,
+    *,
+    path: str,
+    fmt: str | None = None,
+    columns: dict[str, str | None] | None = None,
+    key: list[str] | None = None,
+    on_match: str | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    progress: Progress = None,
+) -> dict[str, Any]:
+    addr = svc.address(provider, base, table)
+    _require(addr, "create", "import_records")
+    if on_match is not None and key is None:
+        raise InputError('on_match needs key: the fields that say two records are the same, like ["Title"].')
+    if on_match not in (None, "update", "skip"):
+        raise InputError(f"on_match {on_match!r} is unknown; use update or skip.")
+    source = roots.readable(path, MAX_IMPORT_BYTES)
+    kind = pick_format(fmt, source)
+    schema = await svc.schema(addr, fresh=True)
+    try:
+        parsed = await anyio.to_thread.run_sync(read_table, source, kind, MAX_IMPORT_ROWS)
+        mapping, ignored = _map_columns(schema, parsed.columns, columns, source.name)
+    except InputError as exc:
+        if NOTHING in exc.message:
+            raise
+        raise InputError(f"{exc.message} {NOTHING}") from None
+    total = len(parsed.rows) + len(parsed.errors)
+    if progress is not None:
+        await progress(0, total, f"read {total} rows of {source.name}; checking them")
+    good, failed = await anyio.to_thread.run_sync(_check, svc, schema, parsed, mapping, kind)
+    keys = parse_key(schema, key, []) if key is not None else None  # the key fields, checked
+    if good:
+        failed.extend(_provider_check(addr.provider, schema, good))
+        if keys is not None:
+            failed.extend(_key_check(keys, good))
+        bad_lines = {line for line, _ in failed}
+        good = [(line, row) for line, row in good if line not in bad_lines]
+    failed.sort(key=lambda item: item[0])
+    if failed and not skip_invalid and not dry_run:
+        shown = "; ".join(f"line {line}: {msg}" for line, msg in failed[:MAX_FAILED_IN_MESSAGE])
+        more = (
+            f" (and {len(failed) - MAX_FAILED_IN_MESSAGE} more rows)"
+            if len(failed) > MAX_FAILED_IN_MESSAGE
+            else ""
+        )
+        raise InputError(
+            f"{len(failed)} of the {total} rows of {source.name} cannot be "
+            f"imported: {shown}{more}. Nothing was written. Fix those rows, map columns with columns, or pass "
+            "skip_invalid: true to import only the good rows (dry_run: true lists every failure)."
+        )
+    out: dict[str, Any] = {"created": 0, "updated": 0, "skipped": len(failed)}
+    if dry_run:
+        out.update(await _would(svc, addr, schema, key, on_match, [row for _, row in good]))
+        out["skipped"] += len(failed)
+        out["dry_run"] = True
+    elif good:
+        lines = [line for line, _ in good]
+        try:
+            result = await svc.create_records(
+                provider, base, table, [row for _, row in good], progress, key=key, on_match=on_match
+            )
+        except PartialWriteError as exc:
+            raise PartialWriteError(
+                f"{exc.message} (Import of {source.name}: record i is the i-th row imported; record "
+                f"{exc.done} is line {lines[min(exc.done, len(lines) - 1)]}. Import the rows from that line on again.)",
+                done=exc.done,
+                ids=exc.ids,
+            ) from None
+        out["created"] = result["created"]
+        out["updated"] = result.get("updated", 0)
+        for item in result.get("failed", []):  # refused by the provider, by position in `good`
+            failed.append((lines[item["index"]], item["error"]))
+        out["skipped"] = len(failed) + result.get("skipped", 0)
+    out["failed"] = [{"row": line, "error": msg} for line, msg in failed[:MAX_FAILED_SHOWN]]
+    if len(failed) > MAX_FAILED_SHOWN:
+        out["failed_more"] = len(failed) - MAX_FAILED_SHOWN
+    if ignored:
+        out["ignored_columns"] = ignored
+    return out
+
+
+async def _would(
+    svc: Anytable,
+    addr: Address,
+    schema: TableSchema,
+    key: list[str] | None,
+    on_match: str | None,
+    rows: list[Any],
+) -> dict[str, int]:
+    """What a write of ``rows`` would do: created, updated and skipped (matched, on_match skip)."""
+    if key is None or not rows:
+        return {"created": len(rows), "updated": 0, "skipped": 0}
+    keys = parse_key(schema, key, rows)
+    existing = await keys.existing(svc.reader, addr, schema)
+    created = updated = skipped = 0
+    for row in rows:
+        matched = existing.get(keys.of(row))
+        if not matched:
+            created += 1
+        elif on_match == "skip":
+            skipped += 1
+        else:
+            updated += len(matched)
+    return {"created": created, "updated": updated, "skipped": skipped}
+
+
+def _key_check(keys: KeyIndex, good: list[tuple[int, dict[str, Any]]]) -> list[tuple[int, str]]:
+    """Rows without a value in a key field, and rows whose key an earlier row of the file has."""
+    failed: list[tuple[int, str]] = []
+    first: dict[Any, int] = {}
+    for line, row in good:
+        missing = [f.name for f in keys.fields if is_empty(row.get(f.name))]
+        if missing:
+            failed.append((line, f"key field {missing[0]!r} has no value; every row needs its key fields"))
+            continue
+        k = keys.of(row)
+        if k in first:
+            failed.append((line, f"same key as line {first[k]}; merge the two rows"))
+        else:
+            first[k] = line
+    return failed
+
+
+def _require(addr: Address, op: str, tool: str) -> None:
+    if op not in addr.provider.capabilities.records:
+        raise addr.provider.unsupported(tool)
+
+
+def _columns(schema: TableSchema, fields: Any) -> list[FieldInfo]:
+    """The fields to export, in order: ``fields`` (names or ids) or every field."""
+    if fields is None:
+        return list(schema.fields)
+    if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
+        raise InputError('fields must be a non-empty list of field names, like ["Name", "Status"].')
+    out: list[FieldInfo] = []
+    for key in fields:
+        found = schema.find_field(key)
+        if found is None:
+            known = ", ".join(repr(f.name) for f in schema.fields[:40])
+            raise InputError(f"fields: no field {key!r} in table {schema.name!r}; fields are {known}.")
+        if found not in out:
+            out.append(found)
+    return out
+
+
+def _map_columns(
+    schema: TableSchema, file_columns: list[str], columns: dict[str, str | None] | None, name: str
+) -> tuple[dict[str, FieldInfo], list[str]]:
+    """{file column: field} for the columns to import, and the columns left out (computed fields,
+    attachments, columns mapped to null)."""
+    columns = columns or {}
+    if not isinstance(columns, dict):
+        raise InputError('columns maps file columns to fields, like {"Title in file": "Title"}.')
+    missing = [c for c in columns if c not in file_columns]
+    if missing:
+        raise InputError(
+            f"columns names {missing}, which {name} does not have; its columns are {file_columns[:40]}."
+        )
+    mapping: dict[str, FieldInfo] = {}
+    ignored: list[str] = []
+    unknown: list[str] = []
+    taken: dict[str, str] = {}
+    for column in file_columns:
+        target = columns.get(column, column)
+        if target is None:
+            ignored.append(column)
+            continue
+        field = schema.find_field(target)
+        if field is None:
+            unknown.append(column)
+            continue
+        if field.computed or field.type is FieldType.attachment:
+            ignored.append(column)
+            continue
+        if field.name in taken:
+            raise InputError(
+                f"Columns {taken[field.name]!r} and {column!r} of {name} both go to field {field.name!r}; "
+                "map one of them elsewhere with columns, or to null to leave it out."
+            )
+        taken[field.name] = column
+        mapping[column] = field
+    if unknown:
+        fields = ", ".join(repr(f.name) for f in schema.fields[:40])
+        raise InputError(
+            f"Columns {unknown} of {name} are not fields of table {schema.name!r} (its fields are {fields}). "
+            'Map them with columns, like {"' + unknown[0] + '": "<field>"}, or to null to leave them out.'
+        )
+    if not mapping:
+        raise InputError(f"No column of {name} goes to a writable field of table {schema.name!r}.")
+    return mapping, ignored
+
+
+def _check(
+    svc: Anytable, schema: TableSchema, parsed: Parsed, mapping: dict[str, FieldInfo], kind: Format
+) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, str]]]:
+    """Every row as create_records would store it, or why it cannot be (worker thread)."""
+    make = json_reader if kind == "jsonl" else cell_reader
+    readers = [(column, field.name, make(field)) for column, field in mapping.items()]
+    coerce = record_coercer(schema, svc.tz, keep_none=False)
+    good: list[tuple[int, dict[str, Any]]] = []
+    failed: list[tuple[int, str]] = list(parsed.errors)
+    for line, cells in parsed.rows:
+        try:
+            values: dict[str, Any] = {}
+            for column, field_name, read in readers:
+                value = read(cells.get(column))
+                if value is not None:
+                    values[field_name] = value
+            if not values:
+                failed.append((line, "no value in any imported column"))
+                continue
+            good.append((line, coerce(values, None)))
+        except InputError as exc:
+            failed.append((line, exc.message))
+    return good, failed
+
+
+def _provider_check(
+    provider: Any, schema: TableSchema, good: list[tuple[int, dict[str, Any]]]
+) -> list[tuple[int, str]]:
+    """Rows the provider's own rules refuse (length limits, whole numbers...), by line."""
+    rows = [row for _, row in good]
+    try:
+        provider.check_rows(schema, rows, update=False)
+        return []
+    except InputError:
+        pass
+    failed: list[tuple[int, str]] = []
+    for line, row in good:
+        try:
+            provider.check_rows(schema, [row], update=False)
+        except InputError as exc:
+            failed.append((line, exc.message.removeprefix("Record 0: ")))
+    return failed
+
+
+__all__ = ["MAX_IMPORT_ROWS", "export_records", "import_records"]

@@ -1,0 +1,110 @@
+"""upload_attachment and download_attachments on every provider: by path, byte for byte, a small
+file and a 25 MB one (Feishu's chunked upload); providers without an upload API say so."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.harness import Harness
+
+pytestmark = pytest.mark.anyio
+
+BIG = 25 * 1024 * 1024
+
+
+async def _record(h: Harness) -> str:
+    await h.call(
+        "create_table",
+        name="docs",
+        fields=[{"name": "title", "type": "text"}, {"name": "files", "type": "attachment"}],
+    )
+    await h.call("create_records", table="docs", records=[{"title": "合同"}])
+    (record,) = await h.all_records("docs")
+    return str(record["id"])
+
+
+async def test_upload_and_download_small_and_large(h: Harness, files: Path) -> None:
+    listed = {p["id"]: p for p in (await h.call("list_providers"))["providers"]}
+    if "upload" not in h.caps["attachments"]:
+        assert listed[h.provider]["capabilities"]["attachments"] == []
+        await h.call("create_table", name="docs", fields=[{"name": "title", "type": "text"}])
+        message = await h.fails("upload_attachment", table="docs", record_id="r1", field="title", path="x")
+        assert "not supported" in message and "list_providers" in message
+        message = await h.fails("download_attachments", table="docs", record_id="r1", field="title", dir=".")
+        assert "not supported" in message
+        return
+    assert listed[h.provider]["capabilities"]["attachments"] == ["upload", "download"]
+    rid = await _record(h)
+    small = files / "说明.txt"
+    small.write_bytes("你好, attachments\n".encode() * 10)
+    big = files / "big.bin"
+    big.write_bytes(os.urandom(BIG))
+
+    first = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="说明.txt")
+    assert [a["name"] for a in first["attachments"]] == ["说明.txt"]
+    h.progress.clear()
+    second = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path=str(big))
+    assert [a["name"] for a in second["attachments"]] == ["说明.txt", "big.bin"]  # appended, not replaced
+    assert second["attachments"][1].get("size") == BIG
+    assert h.progress and h.progress[-1][0] == BIG  # progress in bytes up to the whole file
+
+    out = files / "out"
+    out.mkdir()
+    saved = await h.call("download_attachments", table="docs", record_id=rid, field="files", dir=str(out))
+    assert [(f["name"], f["size"]) for f in saved["files"]] == [
+        ("说明.txt", small.stat().st_size),
+        ("big.bin", BIG),
+    ]
+    assert (out / "说明.txt").read_bytes() == small.read_bytes()
+    assert (out / "big.bin").read_bytes() == big.read_bytes()
+    again = await h.call("download_attachments", table="docs", record_id=rid, field="files", dir=str(out))
+    assert [Path(f["path"]).name for f in again["files"]] == [
+        "说明 (2).txt",
+        "big (2).bin",
+    ]  # never overwritten
+    assert sorted(p.name for p in out.iterdir()) == ["big (2).bin", "big.bin", "说明 (2).txt", "说明.txt"]
+
+
+async def test_bad_uploads_change_nothing(h: Harness, files: Path) -> None:
+    if "upload" not in h.caps["attachments"]:
+        pytest.skip(f"{h.provider} has no upload API")
+    rid = await _record(h)
+    (files / "a.txt").write_text("a")
+    cases = [
+        ({"path": "missing.txt"}, "no such file"),
+        ({"path": "../a.txt"}, "'..'"),
+        ({"path": "/etc/hostname"}, "outside the allowed folders"),
+        ({"path": "a.txt", "field": "title"}, "not an attachment field"),
+        ({"path": "a.txt", "record_id": "recNope0000"}, "No record"),
+    ]
+    for args, expected in cases:
+        call = {"table": "docs", "record_id": rid, "field": "files", **args}
+        message = await h.fails("upload_attachment", **call)
+        assert expected in message, message
+    over = files / "huge.bin"
+    with over.open("wb") as f:  # sparse: over the provider's limit without using the disk
+        f.truncate(h.svc.providers[h.provider].max_attachment_bytes + 1)
+    message = await h.fails("upload_attachment", table="docs", record_id=rid, field="files", path="huge.bin")
+    assert "the most this takes" in message
+    (record,) = await h.all_records("docs")
+    assert "files" not in record["fields"]
+
+
+async def test_local_files_are_deleted_with_their_record(h: Harness, files: Path) -> None:
+    if h.provider != "local" or "upload" not in h.caps["attachments"]:
+        pytest.skip("local keeps attachment files beside its SQLite file")
+    rid = await _record(h)
+    (files / "a.txt").write_text("a")
+    out = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
+    stored = Path(out["attachments"][0]["url"].removeprefix("file://"))
+    assert stored.read_text() == "a" and stored.parent.parent.parent.parent.name.endswith(".files")
+    await h.call("delete_records", table="docs", record_ids=[rid])
+    assert not stored.exists() and not stored.parent.exists()
+    rid = (await h.call("create_records", table="docs", records=[{"title": "b"}]))["ids"][0]
+    out = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
+    stored = Path(out["attachments"][0]["url"].removeprefix("file://"))
+    await h.call("delete_table", table="docs")
+    assert not stored.exists()
