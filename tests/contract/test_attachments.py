@@ -108,3 +108,17 @@ async def test_local_files_are_deleted_with_their_record(h: Harness, files: Path
     stored = Path(out["attachments"][0]["url"].removeprefix("file://"))
     await h.call("delete_table", table="docs")
     assert not stored.exists()
+
+
+async def test_local_files_are_deleted_with_records_deleted_by_where(h: Harness, files: Path) -> None:
+    if h.provider != "local" or "upload" not in h.caps["attachments"]:
+        pytest.skip("local keeps attachment files beside its SQLite file")
+    rid = await _record(h)
+    keep = (await h.call("create_records", table="docs", records=[{"title": "keep"}]))["ids"][0]
+    (files / "a.txt").write_text("a")
+    out = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
+    stored = Path(out["attachments"][0]["url"].removeprefix("file://"))
+    kept = await h.call("upload_attachment", table="docs", record_id=keep, field="files", path="a.txt")
+    await h.call("delete_records", table="docs", where={"field": "title", "op": "eq", "value": "合同"})
+    assert not stored.exists() and not stored.parent.exists()
+    assert Path(kept["attachments"][0]["url"].removeprefix("file://")).read_text() == "a"
