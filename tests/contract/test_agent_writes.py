@@ -230,3 +230,26 @@ async def test_a_write_by_filter_stopped_part_way_says_so_and_finishes_when_call
     )
     assert again["updated"] == 5
     assert await state(h) == dict.fromkeys(range(n), "done")
+
+
+async def test_upsert_by_a_multi_select_key(h: Harness) -> None:
+    if "multi_select" not in h.caps["field_types"]:
+        pytest.skip(f"{h.provider} has no multi_select fields")
+    await h.call(
+        "create_table",
+        name="tagged",
+        fields=[
+            {"name": "title", "type": "text"},
+            {"name": "tags", "type": "multi_select", "options": ["a", "b", "c"]},
+        ],
+    )
+    await h.call("create_records", table="tagged", records=[{"title": "one", "tags": ["a", "b"]}])
+    out = await h.call(
+        "create_records",
+        table="tagged",
+        records=[{"title": "two", "tags": ["a", "b"]}, {"title": "three", "tags": ["c"]}],
+        key=["tags"],
+    )
+    assert (out["created"], out["updated"], out["skipped"]) == (1, 1, 0)
+    after = sorted((r["fields"]["title"], tuple(r["fields"]["tags"])) for r in await h.all_records("tagged"))
+    assert after == [("three", ("c",)), ("two", ("a", "b"))]
