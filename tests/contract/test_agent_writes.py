@@ -4,6 +4,7 @@ state afterwards exactly as expected, bad input changing nothing, faults injecte
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 import httpx
@@ -253,3 +254,21 @@ async def test_upsert_by_a_multi_select_key(h: Harness) -> None:
     assert (out["created"], out["updated"], out["skipped"]) == (1, 1, 0)
     after = sorted((r["fields"]["title"], tuple(r["fields"]["tags"])) for r in await h.all_records("tagged"))
     assert after == [("three", ("c",)), ("two", ("a", "b"))]
+
+
+async def test_records_are_checked_off_the_event_loop(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checking many records takes seconds: it runs in a worker thread, never on the event loop."""
+    threads: list[threading.Thread] = []
+    coercer = writing.record_coercer
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread())
+        return coercer(*args, **kwargs)
+
+    monkeypatch.setattr(writing, "record_coercer", spy)
+    ids = await numbered(h, 2)
+    await h.call("update_records", table="jobs", records=[{"id": ids[0], "fields": {"title": "x"}}])
+    await h.call(
+        "update_records", table="jobs", where={"field": "n", "op": "eq", "value": 1}, set={"title": "y"}
+    )
+    assert len(threads) >= 3 and threading.main_thread() not in threads
