@@ -4,6 +4,7 @@ state afterwards exactly as expected, bad input changing nothing, faults injecte
 from __future__ import annotations
 
 import re
+import threading
 from typing import Any
 
 import httpx
@@ -230,3 +231,44 @@ async def test_a_write_by_filter_stopped_part_way_says_so_and_finishes_when_call
     )
     assert again["updated"] == 5
     assert await state(h) == dict.fromkeys(range(n), "done")
+
+
+async def test_upsert_by_a_multi_select_key(h: Harness) -> None:
+    if "multi_select" not in h.caps["field_types"]:
+        pytest.skip(f"{h.provider} has no multi_select fields")
+    await h.call(
+        "create_table",
+        name="tagged",
+        fields=[
+            {"name": "title", "type": "text"},
+            {"name": "tags", "type": "multi_select", "options": ["a", "b", "c"]},
+        ],
+    )
+    await h.call("create_records", table="tagged", records=[{"title": "one", "tags": ["a", "b"]}])
+    out = await h.call(
+        "create_records",
+        table="tagged",
+        records=[{"title": "two", "tags": ["a", "b"]}, {"title": "three", "tags": ["c"]}],
+        key=["tags"],
+    )
+    assert (out["created"], out["updated"], out["skipped"]) == (1, 1, 0)
+    after = sorted((r["fields"]["title"], tuple(r["fields"]["tags"])) for r in await h.all_records("tagged"))
+    assert after == [("three", ("c",)), ("two", ("a", "b"))]
+
+
+async def test_records_are_checked_off_the_event_loop(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checking many records takes seconds: it runs in a worker thread, never on the event loop."""
+    threads: list[threading.Thread] = []
+    coercer = writing.record_coercer
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread())
+        return coercer(*args, **kwargs)
+
+    monkeypatch.setattr(writing, "record_coercer", spy)
+    ids = await numbered(h, 2)
+    await h.call("update_records", table="jobs", records=[{"id": ids[0], "fields": {"title": "x"}}])
+    await h.call(
+        "update_records", table="jobs", where={"field": "n", "op": "eq", "value": 1}, set={"title": "y"}
+    )
+    assert len(threads) >= 3 and threading.main_thread() not in threads

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import anyio
 import pytest
 
 from tests.harness import Harness
@@ -108,3 +109,35 @@ async def test_local_files_are_deleted_with_their_record(h: Harness, files: Path
     stored = Path(out["attachments"][0]["url"].removeprefix("file://"))
     await h.call("delete_table", table="docs")
     assert not stored.exists()
+
+
+async def test_local_files_are_deleted_with_records_deleted_by_where(h: Harness, files: Path) -> None:
+    if h.provider != "local" or "upload" not in h.caps["attachments"]:
+        pytest.skip("local keeps attachment files beside its SQLite file")
+    rid = await _record(h)
+    keep = (await h.call("create_records", table="docs", records=[{"title": "keep"}]))["ids"][0]
+    (files / "a.txt").write_text("a")
+    out = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
+    stored = Path(out["attachments"][0]["url"].removeprefix("file://"))
+    kept = await h.call("upload_attachment", table="docs", record_id=keep, field="files", path="a.txt")
+    await h.call("delete_records", table="docs", where={"field": "title", "op": "eq", "value": "合同"})
+    assert not stored.exists() and not stored.parent.exists()
+    assert Path(kept["attachments"][0]["url"].removeprefix("file://")).read_text() == "a"
+
+
+async def test_concurrent_uploads_to_one_record_keep_every_file(h: Harness, files: Path) -> None:
+    if "upload" not in h.caps["attachments"]:
+        pytest.skip(f"{h.provider} has no upload API")
+    rid = await _record(h)
+    names = [f"f{i}.txt" for i in range(4)]
+    for name in names:
+        (files / name).write_text(name)
+
+    async def upload(name: str) -> None:
+        await h.call("upload_attachment", table="docs", record_id=rid, field="files", path=name)
+
+    async with anyio.create_task_group() as tg:
+        for name in names:
+            tg.start_soon(upload, name)
+    (record,) = await h.all_records("docs")
+    assert sorted(a["name"] for a in record["fields"]["files"]) == names

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -77,6 +79,18 @@ async def test_cursor_is_bound_to_its_query(numbered: Harness) -> None:
     assert "cursor" in message
     message = await numbered.fails("query_records", table="numbered", cursor="not-a-cursor")
     assert "cursor" in message
+
+
+@pytest.mark.parametrize("change", [{"s": "x"}, {"s": -3}, {"n": 0}, {"t": [1]}, {"o": -1}])
+async def test_an_altered_cursor_is_a_clear_error(numbered: Harness, change: dict[str, Any]) -> None:
+    for sort in (None, [{"field": "n"}]):
+        page = await numbered.call("query_records", table="numbered", limit=10, sort=sort)
+        raw, mac = page["next_cursor"].split(".")
+        state = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        altered = base64.urlsafe_b64encode(json.dumps({**state, **change}).encode()).decode().rstrip("=")
+        cursor = f"{altered}.{mac}"  # the signature of the cursor as given
+        message = await numbered.fails("query_records", table="numbered", limit=10, sort=sort, cursor=cursor)
+        assert "not one this server gave" in message, message
 
 
 async def test_default_limit_is_100(numbered: Harness) -> None:

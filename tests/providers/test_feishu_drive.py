@@ -112,3 +112,22 @@ async def test_small_files_go_in_one_call_large_ones_in_blocks(tmp_path: Path) -
         saved = await h.call("download_attachments", table="t", record_id=record["id"], field="f", dir=".")
         assert [f["size"] for f in saved["files"]] == [1004, 21 * MB]
         assert emu.count("GET", "/download") == 1 + 3  # ranges of 8 MB
+
+
+async def test_a_download_whose_range_is_ignored_is_not_repeated() -> None:
+    """A server answering the whole file to a ranged request: the file once, not once per range."""
+    content = b"z" * (drive.DOWNLOAD_CHUNK + 5)
+
+    class WholeFile:
+        calls = 0
+
+        def where(self, app: str) -> str:
+            return app
+
+        async def call(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            self.calls += 1
+            return {"content": content if self.calls <= 3 else b""}  # bounded, should it ask again
+
+    api = WholeFile()
+    got = b"".join([chunk async for chunk in drive.download(api, APP_TOKEN, "boxcn1", None)])  # type: ignore[arg-type]
+    assert got == content and api.calls == 1

@@ -83,3 +83,16 @@ def test_roots_ignore_missing_and_relative_entries(tmp_path: Path) -> None:
     assert roots.inside(tmp_path.resolve() / "x") and not roots.inside(tmp_path.parent.resolve())
     with pytest.raises(InputError, match="no folder is allowed"):
         FileRoots.from_setting(None).writable("a.csv", overwrite=False)
+
+
+def test_xlsx_keeps_text_starting_with_equals_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "a.xlsx"
+    writer = formats.open_writer("xlsx", path, ["Name", "N"])
+    writer.write([["=1+1", 3], ['=HYPERLINK("http://x","y")', 4]])
+    writer.close()
+    writer.discard()
+    parsed = formats.read_table(path, "xlsx", 10)
+    assert [cells for _, cells in parsed.rows] == [
+        {"Name": "=1+1", "N": 3},
+        {"Name": '=HYPERLINK("http://x","y")', "N": 4},
+    ]

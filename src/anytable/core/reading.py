@@ -179,7 +179,7 @@ class Reader:
             fetch = [f.name for f in schema.fields if f.name in needed]
         query = fingerprint(addr.provider.id, addr.base, schema.id, where, sort, fields, view_id)
         key = await addr.provider.cursor_key()
-        state = decode_cursor(cursor, query, key)
+        state = _checked_state(decode_cursor(cursor, query, key), addr.provider.limits.page_size)
 
         def request(token: str | None, page_size: int) -> PageRequest:
             return PageRequest(
@@ -314,6 +314,24 @@ class Reader:
             for record in await addr.provider.get_records(addr.base, schema, chunk):
                 found[record["id"]] = record
         return found
+
+
+def _checked_state(state: dict[str, Any] | None, max_page: int) -> dict[str, Any] | None:
+    """A decoded cursor's state, or a clear error when it was altered (never an internal error)."""
+    if state is None:
+        return None
+    whole = {"s": 0, "o": 0, "n": 1}  # position fields and their least value
+    good = all(
+        k not in state or (isinstance(state[k], int) and not isinstance(state[k], bool) and state[k] >= least)
+        for k, least in whole.items()
+    )
+    good = good and int(state.get("n", 1)) <= max_page
+    good = good and all(k not in state or state[k] is None or isinstance(state[k], str) for k in ("t", "id"))
+    if not good:
+        raise InputError(
+            "cursor is not one this server gave: pass next_cursor from the previous answer unchanged."
+        )
+    return state
 
 
 _SIZE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)

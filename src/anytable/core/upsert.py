@@ -58,10 +58,12 @@ class KeyIndex:
             return None
         parts: list[dict[str, Any]] = []
         for i, f in enumerate(self.fields):
+            if f.type not in NUMBER_KEYS | TEXT_KEYS:
+                continue  # list and object values (url, multi_select...): no narrowing filter, and unhashable
             values = sorted({g[i] for g in self.given}, key=str)
             if f.type in NUMBER_KEYS:
                 parts.append({"field": f.name, "op": "in", "value": values})
-            elif f.type in TEXT_KEYS:
+            else:
                 parts.append({"or": [{"field": f.name, "op": "contains", "value": v} for v in values]})
         if not parts:
             return None

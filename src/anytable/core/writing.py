@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import tzinfo
 from typing import Any, TypeVar
 
+import anyio
+
 from anytable.core.addressing import Address
 from anytable.core.batches import PAST, BatchLoop, Outcome
 from anytable.core.catalog import Catalog
@@ -44,12 +46,13 @@ class Writer:
         self, addr: Address, schema: TableSchema, check: Callable[[TableSchema], T]
     ) -> tuple[TableSchema, T]:
         """``check`` against the cached schema, and once more against a fresh one if it fails
-        (the table may have changed since we cached it)."""
+        (the table may have changed since we cached it). In a worker thread: checking many records
+        takes seconds, which must not stall the event loop."""
         try:
-            return schema, check(schema)
+            return schema, await anyio.to_thread.run_sync(check, schema)
         except InputError:
             schema = await self.catalog.schema(addr, fresh=True)
-            return schema, check(schema)
+            return schema, await anyio.to_thread.run_sync(check, schema)
 
     # ------------------------------------------------------------------------- create (and upsert)
     async def create_records(

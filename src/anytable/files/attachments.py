@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]] | None
 _UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+# One lock per record whose attachment list an upload is changing (read, add, write back).
+_record_locks: dict[tuple[str, str, str, str], anyio.Lock] = {}
 
 
 async def upload_attachment(
@@ -47,16 +49,24 @@ async def upload_attachment(
     schema = await svc.schema(addr)
     target = _attachment_field(schema, field)
     size = source.stat().st_size
-    current = await _current(svc, addr, schema, record_id, target)
+    await _current(svc, addr, schema, record_id, target)  # the record exists, before sending the file
 
     async def sent(n: int) -> None:
         if progress is not None and size:
             await progress(n, size, f"sent {n:,} of {size:,} bytes")
 
     item = await addr.provider.upload_file(addr.base, schema, record_id, source, sent)
-    await svc.update_records(
-        provider, base, table, [{"id": record_id, "fields": {target.name: [*current, item]}}]
-    )
+    key = (addr.provider.id, addr.base, schema.id, record_id)
+    lock = _record_locks.setdefault(key, anyio.Lock())
+    try:
+        async with lock:  # read and write the list as one step: concurrent uploads each keep their file
+            current = await _current(svc, addr, schema, record_id, target)
+            await svc.update_records(
+                provider, base, table, [{"id": record_id, "fields": {target.name: [*current, item]}}]
+            )
+    finally:
+        if not lock.locked() and lock.statistics().tasks_waiting == 0:
+            _record_locks.pop(key, None)
     after = await svc.get_records(provider, base, table, [record_id])
     records = after["records"]
     return {"attachments": records[0]["fields"].get(target.name, []) if records else []}

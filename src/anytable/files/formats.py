@@ -100,12 +100,25 @@ class _XlsxWriter:
         openpyxl = require_xlsx()
         self.path = path
         self.book = openpyxl.Workbook(write_only=True)
+        self.cell = openpyxl.cell.WriteOnlyCell
         self.sheet = self.book.create_sheet("records")
         self.sheet.append(columns)
 
     def write(self, rows: list[list[Any]]) -> None:
         for row in rows:
-            self.sheet.append([_ILLEGAL_XML.sub("", v) if isinstance(v, str) else v for v in row])
+            self.sheet.append([self._cell(v) for v in row])
+
+    def _cell(self, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = _ILLEGAL_XML.sub("", value)
+        if not value.startswith("="):
+            return value
+        # openpyxl takes a string starting with "=" for a formula: Excel would run it, and reading the
+        # file back (cached values only) would lose the text. Keep it a string cell.
+        cell = self.cell(self.sheet, value=value)
+        cell.data_type = "s"
+        return cell
 
     def close(self) -> None:
         self.book.save(self.path)

@@ -113,6 +113,14 @@ async def download(client: FeishuApi, app: str, file_token: str, size: int | Non
             raise ProviderError(
                 "Feishu answered a file download without the file's bytes.", provider="feishu"
             )
+        if len(chunk) > DOWNLOAD_CHUNK:  # the range was ignored: this is the whole file
+            if offset:
+                raise ProviderError(
+                    "Feishu ignored the download's Range header part-way; call download_attachments again.",
+                    provider="feishu",
+                )
+            yield chunk
+            return
         if chunk:
             yield chunk
         offset += len(chunk)

@@ -275,6 +275,7 @@ class LocalProvider(Provider):
     ) -> int | None:
         where_sql, where_params = native_filter or ("TRUE", [])
         name = records_table(table.id)
+        gone: list[str] = []  # deleted records whose attachment files go with them
         async with self.backend.transaction(write=True) as db:
             await self._same_schema(db, base, table, self.dialect.lock_share)
             row = await db.fetchone(f"SELECT COUNT(*) FROM {name} WHERE {where_sql}", where_params)
@@ -282,17 +283,22 @@ class LocalProvider(Provider):
             if matched == 0 or (at_most is not None and matched > at_most):
                 return matched
             if values is None:
+                if self.files is not None and any(f.type is FieldType.attachment for f in table.fields):
+                    rows = await db.fetchall(f"SELECT rid FROM {name} WHERE {where_sql}", where_params)
+                    gone = [str(r[0]) for r in rows]
                 await db.execute(f"DELETE FROM {name} WHERE {where_sql}", where_params)
-                return matched
-            await records.check_links(db, table, [values])
-            by_name = table.field_by_name()
-            names = sorted(values)
-            sets = ", ".join(f"{field_column(by_name[n])} = ?" for n in names)
-            params = [self.dialect.writer(by_name[n])(values[n]) for n in names]
-            await db.execute(
-                f"UPDATE {name} SET {sets}, modified_ms = ? WHERE {where_sql}",
-                [*params, int(time.time() * 1000), *where_params],
-            )
+            else:
+                await records.check_links(db, table, [values])
+                by_name = table.field_by_name()
+                names = sorted(values)
+                sets = ", ".join(f"{field_column(by_name[n])} = ?" for n in names)
+                params = [self.dialect.writer(by_name[n])(values[n]) for n in names]
+                await db.execute(
+                    f"UPDATE {name} SET {sets}, modified_ms = ? WHERE {where_sql}",
+                    [*params, int(time.time() * 1000), *where_params],
+                )
+        if gone and self.files is not None:
+            await self.files.forget(base, table.id, gone)
         return matched
 
     async def find_keys(
