@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus, urlsplit
 
 MASK_SUFFIX = "****"
+NOT_SET = "not set"  # what list_providers and doctor show for a credential that is not configured
 _MIN_SECRET_LEN = 6  # shorter strings would mask ordinary words; real secrets are much longer
 
 # Query parameters and JSON keys that carry secrets even when we have not registered the value
@@ -49,9 +50,9 @@ def encoded_forms(secret: str) -> set[str]:
 
 
 def mask(secret: str | None) -> str:
-    """``abcd****``: at most the first 4 characters of a secret, never more."""
+    """``abcd****``: at most the first 4 characters of a secret, never more; ``not set`` if none."""
     if not secret:
-        return ""
+        return NOT_SET
     return secret[:4] + MASK_SUFFIX
 
 

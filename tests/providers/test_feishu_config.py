@@ -161,3 +161,11 @@ async def test_doctor_check_fetches_a_token_and_counts_the_tables() -> None:
     await provider.aclose()
     assert "tenant_access_token" in line and f"base {APP_TOKEN} has 1 tables" in line
     assert APP_SECRET not in line
+
+
+def test_unconfigured_credentials_say_not_set_like_every_provider() -> None:
+    from anytable.providers.gptbots.provider import GPTBotsProvider
+
+    shown = FeishuProvider.masked_credentials(Settings.from_env({}))
+    assert shown["FEISHU_APP_ID"] == shown["FEISHU_APP_SECRET"] == "not set"
+    assert GPTBotsProvider.masked_credentials(Settings.from_env({}))["GPTBOTS_API_KEY"] == "not set"

@@ -14,7 +14,7 @@ SECRET = "s3cr3t-Value-Of-App-0123456789"
 
 def test_mask_shows_at_most_four_characters() -> None:
     assert mask(SECRET) == "s3cr****"
-    assert mask("") == ""
+    assert mask("") == mask(None) == "not set"
 
 
 def test_settings_register_their_secrets() -> None:

@@ -23,7 +23,7 @@ import httpx
 
 from anytable.config import Settings
 from anytable.errors import ConfigError, InputError, NotSupportedError, ProviderError
-from anytable.masking import mask
+from anytable.masking import NOT_SET, mask
 from anytable.providers.base import (
     REMOTE_ID,
     Capabilities,
@@ -128,7 +128,7 @@ class FeishuProvider(Provider):
         except ConfigError:
             domain = f"{settings.feishu_domain} (not a Feishu domain)"
         out = {
-            "FEISHU_APP_ID": settings.feishu_app_id or "",
+            "FEISHU_APP_ID": settings.feishu_app_id or NOT_SET,
             "FEISHU_APP_SECRET": mask(settings.feishu_app_secret),
             "FEISHU_DOMAIN": domain,
             "FEISHU_USER_ID_TYPE": settings.feishu_user_id_type,

@@ -134,7 +134,7 @@ class GPTBotsProvider(Provider):
     @classmethod
     def masked_credentials(cls, settings: Settings) -> dict[str, str]:
         if not settings.gptbots_api_key:
-            return {"GPTBOTS_API_KEY": "not set"}
+            return {"GPTBOTS_API_KEY": mask(settings.gptbots_api_key)}
         try:
             endpoint = base_url(settings.gptbots_endpoint)
         except ValueError as exc:
