@@ -205,10 +205,27 @@ async def test_skip_invalid_writes_only_good_rows(h: Harness, files: Path) -> No
     )
     (files / "s.csv").write_text("title,n\na,1\nb,two\nc,3\nd,4x\n", encoding="utf-8")
     result = await h.call("import_records", table="skip", path="s.csv", skip_invalid=True)
-    assert result["created"] == 2 and result["skipped"] == 2
+    assert result["created"] == 2 and result["skipped"] == 0  # invalid rows are failed, not skipped
     assert [f["row"] for f in result["failed"]] == [3, 5]
     assert "'n'" in result["failed"][0]["error"]
     assert sorted(r["fields"]["title"] for r in await h.all_records("skip")) == ["a", "c"]
+
+
+async def test_skipped_counts_only_rows_matched_by_the_key(h: Harness, files: Path) -> None:
+    await h.call(
+        "create_table",
+        name="skipkey",
+        fields=[{"name": "title", "type": "text"}, {"name": "n", "type": "number"}],
+    )
+    await h.call("create_records", table="skipkey", records=[{"title": "a", "n": 1}])
+    (files / "k.csv").write_text("title,n\na,5\nb,two\nc,3\n", encoding="utf-8")
+    args = {"table": "skipkey", "path": "k.csv", "key": ["title"], "on_match": "skip", "skip_invalid": True}
+    would = await h.call("import_records", dry_run=True, **args)
+    assert (would["created"], would["updated"], would["skipped"]) == (1, 0, 1)
+    assert [f["row"] for f in would["failed"]] == [3]
+    result = await h.call("import_records", **args)
+    assert (result["created"], result["updated"], result["skipped"]) == (1, 0, 1)
+    assert [f["row"] for f in result["failed"]] == [3]
 
 
 async def test_too_many_rows_is_refused(h: Harness, files: Path, monkeypatch: pytest.MonkeyPatch) -> None:

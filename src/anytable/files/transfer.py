@@ -152,10 +152,10 @@ async def import_records(
             f"imported: {shown}{more}. Nothing was written. Fix those rows, map columns with columns, or pass "
             "skip_invalid: true to import only the good rows (dry_run: true lists every failure)."
         )
-    out: dict[str, Any] = {"created": 0, "updated": 0, "skipped": len(failed)}
+    # skipped: rows matched by the key and left alone (on_match skip); invalid rows are only in failed
+    out: dict[str, Any] = {"created": 0, "updated": 0, "skipped": 0}
     if dry_run:
         out.update(await _would(svc, addr, schema, key, on_match, [row for _, row in good]))
-        out["skipped"] += len(failed)
         out["dry_run"] = True
     elif good:
         lines = [line for line, _ in good]
@@ -174,7 +174,7 @@ async def import_records(
         out["updated"] = result.get("updated", 0)
         for item in result.get("failed", []):  # refused by the provider, by position in `good`
             failed.append((lines[item["index"]], item["error"]))
-        out["skipped"] = len(failed) + result.get("skipped", 0)
+        out["skipped"] = result.get("skipped", 0)
     out["failed"] = [{"row": line, "error": msg} for line, msg in failed[:MAX_FAILED_SHOWN]]
     if len(failed) > MAX_FAILED_SHOWN:
         out["failed_more"] = len(failed) - MAX_FAILED_SHOWN
