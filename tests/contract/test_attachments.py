@@ -141,3 +141,25 @@ async def test_concurrent_uploads_to_one_record_keep_every_file(h: Harness, file
             tg.start_soon(upload, name)
     (record,) = await h.all_records("docs")
     assert sorted(a["name"] for a in record["fields"]["files"]) == names
+
+
+async def test_file_systems_without_hard_links_copy_instead(
+    h: Harness, files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if "upload" not in h.caps["attachments"]:
+        pytest.skip(f"{h.provider} has no upload API")
+    rid = await _record(h)
+    (files / "a.txt").write_text("first")
+
+    def no_links(src: object, dst: object, **_: object) -> None:
+        raise PermissionError(1, "Operation not permitted")  # what os.link says on FAT or some shares
+
+    monkeypatch.setattr(os, "link", no_links)
+    await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
+    await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
+    out = files / "out"
+    out.mkdir()
+    saved = await h.call("download_attachments", table="docs", record_id=rid, field="files", dir=str(out))
+    assert [Path(f["path"]).name for f in saved["files"]] == ["a.txt", "a (2).txt"]  # never overwritten
+    assert sorted(p.name for p in out.iterdir()) == ["a (2).txt", "a.txt"]  # no temporary file left
+    assert (out / "a.txt").read_text() == (out / "a (2).txt").read_text() == "first"

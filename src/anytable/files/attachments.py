@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from anytable.errors import InputError, NotFoundError
+from anytable.files.newfile import link_new
 from anytable.files.roots import FileRoots
 from anytable.schemas.fields import FieldInfo, FieldType, TableSchema
 
@@ -145,7 +146,7 @@ def _place_new(tmp: Path, dest: Path, name: str, roots: FileRoots) -> Path:
         if not roots.inside(candidate.parent.resolve()):
             raise roots.refuse(f"{candidate} is outside the allowed folders")
         try:
-            os.link(tmp, candidate)
+            link_new(tmp, candidate)
         except FileExistsError:
             continue
         return candidate

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from anytable.errors import InputError
+from anytable.files.newfile import link_new
 
 Format = Literal["csv", "jsonl", "xlsx"]
 FORMATS: tuple[Format, ...] = ("csv", "jsonl", "xlsx")
@@ -141,16 +142,11 @@ def place(tmp: Path, target: Path, overwrite: bool) -> None:
         os.replace(tmp, target)
         return
     try:
-        os.link(tmp, target)  # fails if target exists, atomically
+        link_new(tmp, target)  # fails if target exists, atomically
     except FileExistsError:
         raise InputError(
             f"{target} appeared while exporting; pass overwrite: true to replace it, or another path."
         ) from None
-    except OSError:  # a file system without hard links
-        if target.exists():
-            raise InputError(f"{target} already exists; pass overwrite: true to replace it.") from None
-        os.replace(tmp, target)
-        return
     tmp.unlink()
 
 

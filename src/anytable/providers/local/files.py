@@ -19,6 +19,7 @@ from urllib.request import url2pathname
 import anyio
 
 from anytable.errors import InputError
+from anytable.files.newfile import link_new
 from anytable.providers.base import Sent
 
 MAX_FILE = 1024 * 1024 * 1024  # 1 GB: the most one local attachment may be
@@ -53,7 +54,7 @@ class LocalFiles:
                 for n in range(1, 10_000):
                     target = folder / (f"{stem}{suffix}" if n == 1 else f"{stem} ({n}){suffix}")
                     try:
-                        os.link(tmp, target)
+                        link_new(tmp, target)
                         return target
                     except FileExistsError:
                         continue
