@@ -163,3 +163,26 @@ async def test_file_systems_without_hard_links_copy_instead(
     assert [Path(f["path"]).name for f in saved["files"]] == ["a.txt", "a (2).txt"]  # never overwritten
     assert sorted(p.name for p in out.iterdir()) == ["a (2).txt", "a.txt"]  # no temporary file left
     assert (out / "a.txt").read_text() == (out / "a (2).txt").read_text() == "first"
+
+
+async def test_a_failed_record_update_keeps_no_stored_file(
+    h: Harness, files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if h.provider != "local":
+        pytest.skip("only local keeps the files it is sent")
+    from anytable.errors import ProviderError
+    from anytable.providers.local.provider import LocalProvider
+
+    local = h.svc.providers["local"]
+    assert isinstance(local, LocalProvider) and local.files is not None
+    store = local.files
+    rid = await _record(h)
+    (files / "a.txt").write_text("a")
+
+    async def refused(*args: object, **kwargs: object) -> None:
+        raise ProviderError("the record could not be updated")
+
+    monkeypatch.setattr(h.svc, "update_records", refused)
+    message = await h.fails("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
+    assert "could not be updated" in message
+    assert [p for p in store.root.rglob("*") if p.is_file()] == []  # the stored copy is gone too

@@ -61,10 +61,15 @@ async def upload_attachment(
     lock = _record_locks.setdefault(key, anyio.Lock())
     try:
         async with lock:  # read and write the list as one step: concurrent uploads each keep their file
-            current = await _current(svc, addr, schema, record_id, target)
-            await svc.update_records(
-                provider, base, table, [{"id": record_id, "fields": {target.name: [*current, item]}}]
-            )
+            try:
+                current = await _current(svc, addr, schema, record_id, target)
+                await svc.update_records(
+                    provider, base, table, [{"id": record_id, "fields": {target.name: [*current, item]}}]
+                )
+            except BaseException:  # the record does not hold the file: do not keep it
+                with anyio.CancelScope(shield=True):
+                    await addr.provider.discard_file(addr.base, schema, item)
+                raise
     finally:
         if not lock.locked() and lock.statistics().tasks_waiting == 0:
             _record_locks.pop(key, None)

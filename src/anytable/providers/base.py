@@ -264,6 +264,11 @@ class Provider(ABC):
         field's value (canonical write form). ``sent(n)`` reports bytes sent so far."""
         raise self.no_attachments("upload_attachment")
 
+    async def discard_file(self, base: str, table: TableSchema, item: dict[str, Any]) -> None:
+        """Forget a file ``upload_file`` stored when the record was not updated to hold it. Remote
+        providers keep unreferenced media to themselves (their APIs have no delete): nothing to do."""
+        return None
+
     def read_file(self, base: str, table: TableSchema, item: dict[str, Any]) -> AsyncIterator[bytes]:
         """The content of one attachment (an item of the field's read value), in chunks."""
         raise self.no_attachments("download_attachments")

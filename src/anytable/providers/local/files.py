@@ -90,6 +90,11 @@ class LocalFiles:
             while chunk := await f.read(CHUNK):
                 yield chunk
 
+    async def discard(self, item: dict[str, Any]) -> None:
+        """Delete the one file ``store`` kept for ``item`` (its record was not updated to hold it)."""
+        path = self.path_of(item)
+        await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
+
     async def forget(self, base: str, table_id: str, record_ids: list[str] | None = None) -> None:
         """Delete the files of these records (None: of the whole table)."""
         targets = (

@@ -383,6 +383,10 @@ class LocalProvider(Provider):
             raise self.no_attachments("upload_attachment")
         return await self.files.store(base, table.id, record_id, path, sent)
 
+    async def discard_file(self, base: str, table: TableSchema, item: dict[str, Any]) -> None:
+        if self.files is not None:
+            await self.files.discard(item)
+
     def read_file(self, base: str, table: TableSchema, item: dict[str, Any]) -> AsyncIterator[bytes]:
         if self.files is None:
             raise self.no_attachments("download_attachments")
