@@ -131,3 +131,16 @@ async def test_a_download_whose_range_is_ignored_is_not_repeated() -> None:
     api = WholeFile()
     got = b"".join([chunk async for chunk in drive.download(api, APP_TOKEN, "boxcn1", None)])  # type: ignore[arg-type]
     assert got == content and api.calls == 1
+
+
+async def test_a_download_of_unknown_size_ending_on_a_range_boundary_ends_cleanly() -> None:
+    """Size unknown, the file exactly two ranges long: the third range is past the end (416)."""
+    from tests.providers.feishu_harness import direct
+
+    emu = emulator()
+    content = bytes(range(256)) * (2 * drive.DOWNLOAD_CHUNK // 256)
+    token = emu.drive._store(APP_TOKEN, "exact.bin", content)
+    provider, _ = direct(emu)
+    got = b"".join([chunk async for chunk in drive.download(provider.api, APP_TOKEN, token, None)])
+    assert got == content
+    assert emu.count("GET", "/download") == 3  # the last one answered 416, taken as the end of the file

@@ -216,8 +216,8 @@ class FeishuDrive:
         wanted = ctx.request.headers.get("range")
         if wanted:
             m = _RANGE.match(wanted.strip())
-            if m is None or int(m[1]) >= len(content):
-                return httpx.Response(416, headers=headers)
+            if m is None or int(m[1]) >= len(content):  # RFC 9110 15.5.17: the length in Content-Range
+                return httpx.Response(416, headers={**headers, "content-range": f"bytes */{len(content)}"})
             start = int(m[1])
             end = min(int(m[2]) if m[2] else len(content) - 1, len(content) - 1)
             headers["content-range"] = f"bytes {start}-{end}/{len(content)}"

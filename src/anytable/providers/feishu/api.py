@@ -214,6 +214,8 @@ class FeishuApi:
                 and "json" not in response.headers.get("content-type", "")
             ):
                 return {"content": response.content}  # a file's bytes (drive media download)
+            if binary and response.status_code == 416:
+                return {"content": b"", "past_end": True}  # a range starting at or after the end
             body = errors.check(response, where, bare=bare).get("data")
             return body if isinstance(body, dict) else {}
 

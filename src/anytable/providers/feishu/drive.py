@@ -108,6 +108,14 @@ async def download(client: FeishuApi, app: str, file_token: str, size: int | Non
             headers={"Range": f"bytes={offset}-{offset + DOWNLOAD_CHUNK - 1}"},
             binary=True,
         )
+        if answer.get("past_end"):
+            if offset:  # the size was unknown and the file ends exactly at a range boundary
+                return
+            raise ProviderError(
+                "Feishu refused to send the file's first bytes (416 range not satisfiable); "
+                "call download_attachments again.",
+                provider="feishu",
+            )
         chunk = answer.get("content")
         if not isinstance(chunk, bytes):
             raise ProviderError(
