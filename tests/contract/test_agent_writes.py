@@ -142,6 +142,29 @@ async def test_upsert_updates_or_skips_by_key(h: Harness) -> None:
     assert final == {0: "zero", 100: "job 1", 2: "job 2", 9: "job 9", 10: "job 10"}
 
 
+async def test_upsert_matches_a_stored_key_with_unicode_outer_space(h: Harness) -> None:
+    """A stored key with a full-width (U+3000) or no-break (U+00A0) space around it is the same key,
+    as str.strip() says, on every provider (local compared it with SQL trim(): ASCII spaces only)."""
+    await h.call(
+        "create_table",
+        name="jobs",
+        fields=[{"name": "title", "type": "text"}, {"name": "n", "type": "number"}],
+    )
+    await h.call(
+        "create_records",
+        table="jobs",
+        records=[{"title": "\u3000Alpha\u3000", "n": 1}, {"title": "\xa0beta\u2003", "n": 2}],
+    )
+    out = await h.call(
+        "create_records",
+        table="jobs",
+        records=[{"title": "alpha", "n": 10}, {"title": "BETA", "n": 20}],
+        key=["title"],
+    )
+    assert (out["created"], out["updated"]) == (0, 2)
+    assert sorted(r["fields"]["n"] for r in await h.all_records("jobs")) == [10, 20]  # no duplicate
+
+
 @pytest.mark.parametrize(
     ("records", "key", "must_say"),
     [

@@ -19,7 +19,7 @@ from anytable.core.reading import Reader
 from anytable.errors import InputError
 from anytable.schemas.fields import TEXT_TYPES, FieldInfo, FieldType, TableSchema
 from anytable.schemas.filters import parse_where
-from anytable.schemas.values import is_empty
+from anytable.schemas.values import SPACE, is_empty
 
 Key = tuple[Any, ...]
 NUMBER_KEYS = frozenset({FieldType.number, FieldType.auto_number})
@@ -29,13 +29,13 @@ MAX_PREFILTER = 50  # keys of one call narrowed by a filter (more: the key field
 
 def key_part(field: FieldInfo, value: Any) -> Any:
     if isinstance(value, str):
-        return value.strip().lower()
+        return value.strip(SPACE).lower()
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         return float(value)
     if isinstance(value, dict) and field.type is FieldType.url:
-        return str(value.get("link", "")).strip().lower()
+        return str(value.get("link", "")).strip(SPACE).lower()
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
@@ -118,4 +118,4 @@ def parse_key(schema: TableSchema, key: Any, rows: list[dict[str, Any]]) -> KeyI
 
 
 def _given(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
+    return value.strip(SPACE) if isinstance(value, str) else value

@@ -23,6 +23,14 @@ from typing import Any
 from anytable.errors import InputError
 from anytable.schemas.fields import COMPUTED_TYPES, DATE_TYPES, USER_TYPES, FieldInfo, FieldType, TableSchema
 
+# Every character str.isspace() calls white space (what str.strip() removes): keys are compared
+# with these trimmed off both ends, in Python and in SQL (SQLite's and PostgreSQL's trim() without
+# a character list remove the ASCII space only, so a full-width or no-break space would differ).
+SPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+    "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
 MAX_VALUE_CHARS = 100_000
 _NUMERIC = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -18,7 +18,7 @@ from anytable.providers.base import Aggregated
 from anytable.providers.local.backend import Db, Dialect
 from anytable.schemas.aggregate import LIST_TYPES, Plan
 from anytable.schemas.fields import DATE_TYPES, USER_TYPES, FieldInfo, FieldType
-from anytable.schemas.values import render_date
+from anytable.schemas.values import SPACE, render_date
 
 Columns = Callable[[FieldInfo], str]
 TEXT_KEYS = frozenset({FieldType.text, FieldType.email, FieldType.phone, FieldType.single_select})
@@ -118,7 +118,7 @@ async def run_aggregate(
 
 
 async def key_lookup(
-    db: Db, table: str, column: Columns, fields: list[FieldInfo], keys: list[list[Any]]
+    db: Db, dialect: Dialect, table: str, column: Columns, fields: list[FieldInfo], keys: list[list[Any]]
 ) -> list[tuple[list[Any], list[str]]] | None:
     """Records whose key fields equal one of ``keys`` (as ``anytable.core.upsert.key_part`` makes
     them), through an index on the first key field. None where SQL would not compare as the
@@ -129,9 +129,10 @@ async def key_lookup(
     if any(isinstance(part, str) and not part.isascii() for key in keys for part in key):
         return None
     c = column(first)
-    expr = f"lower(trim({c}))" if first.type in TEXT_KEYS else c
-    index = f'"ix_{table.strip(chr(34))}_{c.strip(chr(34))}_key"'
-    await db.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({expr})")
+    expr = f"lower({dialect.trim_space(c)})" if first.type in TEXT_KEYS else c
+    name = f"ix_{table.strip(chr(34))}_{c.strip(chr(34))}"
+    await db.execute(f'DROP INDEX IF EXISTS "{name}_key"')  # on lower(trim(c)): ASCII spaces only
+    await db.execute(f'CREATE INDEX IF NOT EXISTS "{name}_keyspace" ON {table} ({expr})')
     wanted = {tuple(k) for k in keys}
     candidates = sorted({k[0] for k in keys}, key=str)
     cols = ", ".join(column(f) for f in fields)
@@ -142,7 +143,7 @@ async def key_lookup(
         sql = f"SELECT rid, {cols} FROM {table} WHERE {expr} IN ({marks}) ORDER BY seq"
         for rid, *values in await db.fetchall(sql, part):
             key = tuple(
-                (v.strip().lower() if isinstance(v, str) else float(v) if v is not None else None)
+                (v.strip(SPACE).lower() if isinstance(v, str) else float(v) if v is not None else None)
                 for v in values
             )
             if key in wanted:

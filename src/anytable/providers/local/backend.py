@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from anytable.config import Settings
 from anytable.errors import ConfigError
 from anytable.schemas.fields import USER_TYPES, FieldInfo, FieldType
+from anytable.schemas.values import SPACE
 
 Row = tuple[Any, ...]
 JSON_LIST_TYPES = frozenset({FieldType.multi_select, FieldType.link, FieldType.attachment}) | USER_TYPES
@@ -99,6 +100,10 @@ class Dialect:
 
     def as_text(self, expr: str) -> str:
         return f"CAST({expr} AS TEXT)"
+
+    def trim_space(self, expr: str) -> str:
+        """``expr`` without white space at either end, as Python's ``str.strip()`` (``SPACE``)."""
+        return f"trim({expr}, '{SPACE}')"
 
     def period(self, expr: str, by: str, zone: str, params: list[Any]) -> str:
         """The first day (ISO date text) of the ``by`` period (day, week from Monday, month, quarter,

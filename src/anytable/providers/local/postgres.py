@@ -27,6 +27,7 @@ from anytable.masking import mask_url, scrub
 from anytable.providers.local.backend import JSON_TYPES, Backend, Db, Dialect, Row, quote
 from anytable.providers.local.catalog import migrate
 from anytable.schemas.fields import FieldInfo, FieldType
+from anytable.schemas.values import SPACE
 
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection before the call fails
 STATEMENT_TIMEOUT_MS = 30_000  # the server's default statement_timeout for our sessions
@@ -76,6 +77,9 @@ class PostgresDialect(Dialect):
 
     def same(self, expr: str) -> str:
         return f"{expr} IS NOT DISTINCT FROM ?"
+
+    def trim_space(self, expr: str) -> str:
+        return f"btrim({expr}, '{SPACE}')"
 
     def period(self, expr: str, by: str, zone: str, params: list[Any]) -> str:
         # date_trunc's weeks start on Monday, as the contract's do.

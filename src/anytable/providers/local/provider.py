@@ -306,7 +306,7 @@ class LocalProvider(Provider):
     ) -> list[tuple[list[Any], list[str]]] | None:
         async with self.backend.transaction(write=True) as db:  # it may create the key's index
             await self._same_schema(db, base, table, self.dialect.lock_share)
-            return await key_lookup(db, records_table(table.id), field_column, fields, keys)
+            return await key_lookup(db, self.dialect, records_table(table.id), field_column, fields, keys)
 
     async def get_records(self, base: str, table: TableSchema, ids: list[str]) -> list[Record]:
         marks = ",".join("?" * len(ids))
