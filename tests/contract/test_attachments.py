@@ -174,7 +174,9 @@ async def test_a_failed_record_update_keeps_no_stored_file(
     from anytable.providers.local.provider import LocalProvider
 
     local = h.svc.providers["local"]
-    assert isinstance(local, LocalProvider) and local.files is not None
+    assert isinstance(local, LocalProvider)
+    if local.files is None:
+        pytest.skip("local on PostgreSQL keeps no attachment files")
     store = local.files
     rid = await _record(h)
     (files / "a.txt").write_text("a")
