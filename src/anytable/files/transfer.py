@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -120,9 +121,8 @@ async def import_records(
         raise InputError(f"on_match {on_match!r} is unknown; use update or skip.")
     source = roots.readable(path, MAX_IMPORT_BYTES)
     kind = pick_format(fmt, source)
-    schema = await svc.schema(addr, fresh=True)
     try:
-        parsed = await anyio.to_thread.run_sync(read_table, source, kind, MAX_IMPORT_ROWS)
+        schema, parsed = await _schema_and_file(svc, addr, source, kind)
         mapping, ignored = _map_columns(schema, parsed.columns, columns, source.name)
     except InputError as exc:
         if NOTHING in exc.message:
@@ -132,6 +132,7 @@ async def import_records(
     if progress is not None:
         await progress(0, total, f"read {total} rows of {source.name}; checking them")
     good, failed = await anyio.to_thread.run_sync(_check, svc, schema, parsed, mapping, kind)
+    del parsed  # the file's cells: garbage now, not live objects for the collector to walk while writing
     keys = parse_key(schema, key, []) if key is not None else None  # the key fields, checked
     if good:
         failed.extend(_provider_check(addr.provider, schema, good))
@@ -161,7 +162,14 @@ async def import_records(
         lines = [line for line, _ in good]
         try:
             result = await svc.create_records(
-                provider, base, table, [row for _, row in good], progress, key=key, on_match=on_match
+                provider,
+                base,
+                table,
+                [row for _, row in good],
+                progress,
+                key=key,
+                on_match=on_match,
+                checked=schema,  # every row was coerced against it by _check: not again
             )
         except PartialWriteError as exc:
             raise PartialWriteError(
@@ -181,6 +189,31 @@ async def import_records(
     if ignored:
         out["ignored_columns"] = ignored
     return out
+
+
+async def _schema_and_file(
+    svc: Anytable, addr: Address, source: Path, kind: Format
+) -> tuple[TableSchema, Parsed]:
+    """The table's fresh schema and the file's rows, read at the same time: the file in a worker
+    thread while the schema's requests are on their way. An error about the table comes first."""
+    found: dict[str, Any] = {}
+
+    async def read() -> None:
+        try:
+            found["parsed"] = await anyio.to_thread.run_sync(read_table, source, kind, MAX_IMPORT_ROWS)
+        except Exception as exc:  # raised below, after the schema's own error if it has one
+            found["read_error"] = exc
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(read)
+        try:
+            found["schema"] = await svc.schema(addr, fresh=True)
+        except Exception as exc:
+            found["schema_error"] = exc
+    for failed in ("schema_error", "read_error"):
+        if failed in found:
+            raise found[failed]
+    return found["schema"], found["parsed"]
 
 
 async def _would(

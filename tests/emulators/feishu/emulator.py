@@ -118,7 +118,7 @@ class FeishuEmulator(
         ] = {}  # open_department_id -> {department_id, name, en_name}
         self.tokens: dict[str, tuple[str, float]] = {}  # token -> (app_id, expires_at)
         self.current_token: dict[str, str] = {}  # app_id -> newest token
-        self.idempotency: dict[tuple[str, str], tuple[Any, Any]] = {}  # (app_id, token) -> (fp, data)
+        self.idempotency: dict[tuple[str, str], tuple[Any, str]] = {}  # (app_id, token) -> (fp, data JSON)
         self._rng = random.Random(seed)
         self._ids: set[str] = set()
         self._id_chars = ""
@@ -420,21 +420,24 @@ class FeishuEmulator(
         if not UUID_RE.match(token):
             raise FeishuError(1254037)
         meta = (ctx.request.method, ctx.request.url.path, ctx.query.get("user_id_type") or "open_id")
-        fingerprint = (meta, hashlib.sha256(ctx.request.content).hexdigest(), body)
+        content = ctx.request.content
+        fingerprint = (meta, hashlib.sha256(content).hexdigest(), content)
         key = (ctx.app_id, token.lower())
         stored = self.idempotency.get(key)
         if stored is None:
             return key, fingerprint, None
-        (old_meta, old_digest, old_body), data = stored
+        (old_meta, old_digest, old_content), data = stored
         same = old_meta == meta and (
             old_digest == fingerprint[1]
-            or json.dumps(old_body, sort_keys=True) == json.dumps(body, sort_keys=True)
+            or json.dumps(json.loads(old_content), sort_keys=True) == json.dumps(body, sort_keys=True)
         )
         if not same:
             raise FeishuError(1255006)
-        return key, fingerprint, data
+        return key, fingerprint, json.loads(data)
 
     def _idem_store(self, key: tuple[str, str] | None, fingerprint: Any, data: Any) -> None:
         if key is not None:
-            # Answers are only ever serialised, never changed, so the object itself is kept.
-            self.idempotency[key] = (fingerprint, data)
+            # Kept as JSON text (the request's bytes, the answer's JSON), not as objects: a bulk
+            # import leaves 20,000 answers here, which the garbage collector would walk again and
+            # again as live objects; text it never looks into.
+            self.idempotency[key] = (fingerprint, _COMPACT.encode(data))

@@ -321,7 +321,9 @@ def check_rows(table: TableSchema, rows: list[dict[str, Any]]) -> None:
                     )
 
 
-def _writer(field: FieldInfo) -> Callable[[Any], Any]:
+def _writer(field: FieldInfo) -> Callable[[Any], Any] | None:
+    """How a canonical value of ``field`` is written; None: as it is (text, numbers, dates in ms,
+    checkboxes, selects by name, links as record ids)."""
     t = field.type
     if t in (FieldType.user, FieldType.created_by, FieldType.modified_by):
         return lambda v: [{"id": u["id"]} for u in v]
@@ -331,17 +333,23 @@ def _writer(field: FieldInfo) -> Callable[[Any], Any]:
         return lambda v: [{"file_token": a["file_token"]} for a in v]
     if t is FieldType.location:
         return _location
-    return lambda v: v
+    return None
 
 
 class RecordWriter:
-    """Canonical values -> the ``fields`` object Feishu writes (None clears a cell on update)."""
+    """Canonical values -> the ``fields`` object Feishu writes (None clears a cell on update).
+
+    A record with no value to convert is sent as it is, not copied: bulk writes call this for
+    every record."""
 
     def __init__(self, table: TableSchema) -> None:
-        self.writers = {f.name: _writer(f) for f in table.fields}
+        self.writers = {f.name: w for f in table.fields if (w := _writer(f)) is not None}
 
     def __call__(self, values: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for name, value in values.items():
-            out[name] = None if value is None else self.writers[name](value)
-        return out
+        writers = self.writers
+        if writers.keys().isdisjoint(values):
+            return values
+        return {
+            name: write(value) if value is not None and (write := writers.get(name)) is not None else value
+            for name, value in values.items()
+        }
