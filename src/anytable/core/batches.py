@@ -22,6 +22,7 @@ from anytable.providers.batching import chunked
 from anytable.schemas.fields import TableSchema
 
 T = TypeVar("T")
+R = TypeVar("R")
 MAX_IDS_IN_MESSAGE = 20
 PAST = {"create": "created", "update": "updated", "delete": "deleted"}
 
@@ -53,19 +54,30 @@ class BatchLoop:
         size: int,
         nbytes: int | None = None,
         again: str | None = None,
+        ahead: Callable[[list[T]], object] | None = None,
     ) -> Outcome:
         """Send ``items`` in batches. ``again`` (writes by filter and upserts) tells the caller how to
-        finish after a failure part-way; without it the message names the input records."""
+        finish after a failure part-way; without it the message names the input records.
+        ``ahead``: CPU work for a batch that can be done before its turn (``Provider.prepare_create``),
+        run in a worker thread for the next batch while the current one is on its way: the batches
+        are still sent one at a time, in order, by ``send``."""
         out = Outcome()
         total = len(items)
         lock = self._lock(addr, schema.id)
-        for chunk in chunked(items, size, nbytes):
-            try:
+        chunks = chunked(items, size, nbytes)
+        for k, chunk in enumerate(chunks):
+
+            async def one(chunk: list[T] = chunk) -> CreateResult | None:
                 if lock is None:
-                    result = await send(chunk)
+                    return await send(chunk)
+                async with lock:
+                    return await send(chunk)
+
+            try:
+                if ahead is not None and k + 1 < len(chunks):
+                    result = await _alongside(ahead, chunks[k + 1], one)
                 else:
-                    async with lock:
-                        result = await send(chunk)
+                    result = await one()
             except Exception as exc:  # reported with what was stored
                 raise _partial(verb, exc, out, total, len(chunk), again) from None
             if result is not None:
@@ -85,6 +97,28 @@ class BatchLoop:
         if not addr.provider.limits.serialize_writes:
             return None
         return self._locks.setdefault((addr.provider.id, addr.base, table_id), anyio.Lock())
+
+
+async def _alongside(work: Callable[[list[T]], object], arg: list[T], main: Callable[[], Awaitable[R]]) -> R:
+    """``main()``, while ``work(arg)`` runs in a worker thread; returns once both are done. A failure
+    of ``work`` is only logged: it was work done ahead, which its batch then does itself."""
+
+    async def background() -> None:
+        try:
+            await anyio.to_thread.run_sync(work, arg)
+        except Exception:
+            log.debug("work ahead of a batch failed; the batch does it itself", exc_info=True)
+
+    error: Exception | None = None
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(background)
+        try:
+            result = await main()
+        except Exception as exc:  # raised as it is below, not inside the task group's exception group
+            error = exc
+    if error is not None:
+        raise error
+    return result
 
 
 def _partial(

@@ -22,7 +22,7 @@ from anytable.core.progress import Progress
 from anytable.core.reading import Reader, check_ids, render
 from anytable.core.upsert import KeyIndex, parse_key
 from anytable.errors import InputError
-from anytable.providers.base import CreateResult, Record
+from anytable.providers.base import CreateResult, Provider, Record
 from anytable.schemas.fields import TableSchema
 from anytable.schemas.filters import Node, parse_where
 from anytable.schemas.values import record_coercer, short
@@ -111,7 +111,11 @@ class Writer:
         async def send(chunk: list[dict[str, Any]]) -> CreateResult:
             return await addr.provider.create_batch(addr.base, schema, chunk)
 
+        def ahead(chunk: list[dict[str, Any]]) -> None:
+            addr.provider.prepare_create(schema, chunk)
+
         limits = addr.provider.limits
+        prepares = type(addr.provider).prepare_create is not Provider.prepare_create
         return await self.batches(
             addr,
             schema,
@@ -122,6 +126,7 @@ class Writer:
             size=limits.create_batch,
             nbytes=limits.batch_bytes,
             again=again,
+            ahead=ahead if prepares else None,
         )
 
     async def _upsert(

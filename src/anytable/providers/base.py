@@ -246,6 +246,12 @@ class Provider(ABC):
     async def create_batch(self, base: str, table: TableSchema, rows: list[dict[str, Any]]) -> CreateResult:
         """Create one batch (at most ``limits.create_batch`` rows); idempotent under retries."""
 
+    def prepare_create(self, table: TableSchema, rows: list[dict[str, Any]]) -> None:  # noqa: B027
+        """Optional: the CPU work of a create batch that can be done before its turn (converting
+        and encoding its request body). The batch loop runs it in a worker thread for the next
+        batch while the current one is sent; ``create_batch`` with the same ``rows`` list then
+        finds it done (and does it itself when it is not). The default has nothing to prepare."""
+
     @abstractmethod
     async def update_batch(
         self, base: str, table: TableSchema, rows: list[tuple[str, dict[str, Any]]]

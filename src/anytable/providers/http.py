@@ -13,6 +13,7 @@ A provider gives each call a ``parse`` function that returns the data of a good 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -76,6 +77,7 @@ class ApiClient:
         api: str | None = None,
         params: dict[str, Any] | list[tuple[str, Any]] | None = None,
         json: Any = None,
+        content: bytes | None = None,
         data: dict[str, Any] | None = None,
         files: Any = None,
         headers: dict[str, str] | None = None,
@@ -86,6 +88,8 @@ class ApiClient:
         write: bool | None = None,
     ) -> Any:
         """Send one logical request, retrying as the error kinds allow; the parsed answer.
+
+        ``content``: a body already encoded (see :func:`encode_json`), sent as it is on every try.
 
         ``write`` (default: any method but GET/HEAD) marks a call that changes something: once one
         of its tries may have been applied (a lost answer), giving up is never "not applied": it is
@@ -105,7 +109,9 @@ class ApiClient:
                 request_headers.update(await auth())
             try:
                 self.requests_sent += 1
-                return await self._send(method, url, params, json, data, files, request_headers, parse)
+                return await self._send(
+                    method, url, params, json, content, data, files, request_headers, parse
+                )
             except ProviderError as exc:
                 error = exc
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
@@ -171,6 +177,7 @@ class ApiClient:
         url: str,
         params: Any,
         json: Any,
+        content: bytes | None,
         data: Any,
         files: Any,
         headers: dict[str, str],
@@ -178,7 +185,14 @@ class ApiClient:
     ) -> Any:
         """One try: the answer read up to ``max_answer_bytes``, then parsed."""
         request = self.http.build_request(
-            method, url, params=params, json=json, data=data, files=files, headers=headers
+            method,
+            url,
+            params=params,
+            json=json,
+            content=content,
+            data=data,
+            files=files,
+            headers=headers,
         )
         response = await self.http.send(request, stream=True)
         try:
@@ -292,6 +306,12 @@ def check_path(url: str, provider: str) -> None:
 def segment(value: str) -> str:
     """One path segment, percent-encoded: an id never changes a request's path or query."""
     return quote(str(value), safe="")
+
+
+def encode_json(body: Any) -> bytes:
+    """``body`` as the bytes httpx sends for ``json=body``: compact UTF-8, no NaN (a body encoded
+    ahead of its request, in a worker thread, is the same request)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def json_body(response: httpx.Response) -> Any:

@@ -27,7 +27,7 @@ import anyio
 import httpx
 
 from anytable.errors import ProviderError
-from anytable.providers.http import NOT_APPLIED, ApiClient
+from anytable.providers.http import NOT_APPLIED, ApiClient, encode_json
 from anytable.providers.ratelimit import RateLimiter
 from anytable.providers.retry import DEFAULT_RETRY, RetryPolicy
 from anytable.providers.tokens import TokenCache
@@ -182,6 +182,7 @@ class FeishuApi:
         where: Where,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        content: bytes | None = None,
         write_to: tuple[str, str] | None = None,
         idempotent: bool = True,
         reconcile: Reconcile | None = None,
@@ -194,7 +195,8 @@ class FeishuApi:
     ) -> dict[str, Any]:
         """One logical request; the ``data`` of Feishu's answer. ``write_to`` (app, table) serialises
         the call with every other write to that table. ``bare``: the page documents a successful
-        answer without the ``{code, msg, data}`` envelope (A.18), so accept that form too."""
+        answer without the ``{code, msg, data}`` envelope (A.18), so accept that form too.
+        ``content``: a JSON body already encoded (``encode_json``), instead of ``json``."""
         used: dict[str, str] = {}
 
         async def auth() -> dict[str, str]:
@@ -220,7 +222,7 @@ class FeishuApi:
             return body if isinstance(body, dict) else {}
 
         send_headers = dict(headers or {})
-        if json is not None:
+        if json is not None or content is not None:
             send_headers["Content-Type"] = "application/json; charset=utf-8"
 
         async def send() -> dict[str, Any]:
@@ -230,6 +232,7 @@ class FeishuApi:
                 api=api,
                 params=params,
                 json=json,
+                content=content,
                 data=data,
                 files=files,
                 parse=parse,
@@ -451,14 +454,20 @@ class FeishuApi:
             params={"user_id_type": self.user_id_type},
         )
 
-    async def batch_create(self, app: str, table_id: str, records: list[dict[str, Any]]) -> dict[str, Any]:
+    @staticmethod
+    def records_body(records: list[dict[str, Any]]) -> bytes:
+        """The body of a batch write of ``records``, encoded (CPU work that may be done ahead)."""
+        return encode_json({"records": records})
+
+    async def batch_create(self, app: str, table_id: str, body: bytes) -> dict[str, Any]:
+        """``body``: ``records_body`` of the records to create."""
         return await self.call(
             "POST",
             f"/apps/{app}/tables/{table_id}/records/batch_create",
             api="records.batch_create",
             where=self.where(app, table_id),
             params={"user_id_type": self.user_id_type, "client_token": self.client_token()},
-            json={"records": records},
+            content=body,
             write_to=(app, table_id),
         )
 

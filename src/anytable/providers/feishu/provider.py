@@ -99,6 +99,8 @@ class FeishuProvider(Provider):
         self.app_token = app_token
         # Filters a deployment refused (InvalidFilter): their queries are filtered here instead.
         self._refused: OrderedDict[str, None] = OrderedDict()
+        # table id -> (rows, request body) of the next create batch, prepared ahead (prepare_create)
+        self._ready: dict[str, tuple[list[dict[str, Any]], bytes]] = {}
 
     # ------------------------------------------------------------------ the descriptor
     @classmethod
@@ -365,9 +367,19 @@ class FeishuProvider(Provider):
     def check_rows(self, table: TableSchema, rows: list[dict[str, Any]], *, update: bool) -> None:
         check_rows(table, rows)
 
-    async def create_batch(self, base: str, table: TableSchema, rows: list[dict[str, Any]]) -> CreateResult:
+    def prepare_create(self, table: TableSchema, rows: list[dict[str, Any]]) -> None:
+        """The batch's request body, converted and encoded ahead (worker thread): one per table."""
+        self._ready[table.id] = (rows, self._create_body(table, rows))
+
+    @staticmethod
+    def _create_body(table: TableSchema, rows: list[dict[str, Any]]) -> bytes:
         write = RecordWriter(table)
-        data = await self.api.batch_create(base, table.id, [{"fields": write(row)} for row in rows])
+        return FeishuApi.records_body([{"fields": write(row)} for row in rows])
+
+    async def create_batch(self, base: str, table: TableSchema, rows: list[dict[str, Any]]) -> CreateResult:
+        ready = self._ready.pop(table.id, None)
+        body = ready[1] if ready is not None and ready[0] is rows else self._create_body(table, rows)
+        data = await self.api.batch_create(base, table.id, body)
         created = [r for r in data.get("records") or [] if isinstance(r, dict)]
         if len(created) != len(rows):
             raise ProviderError(
