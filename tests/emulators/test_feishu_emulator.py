@@ -438,6 +438,27 @@ async def test_select_options_are_auto_created() -> None:
         assert [o["name"] for o in by_name["标签"]["property"]["options"]] == ["x", "y"]
 
 
+async def test_batch_create_options_new_in_a_batch() -> None:
+    emu = make_emu()
+    async with client(emu) as c:
+        tid = await new_table(c)
+        records = [
+            {"fields": {"状态": "新", "标签": ["w", "w"]}},  # equal new names: equal new options (documented)
+            {"fields": {"状态": "新", "标签": ["w", "v"]}},  # created by the record before: reused
+        ]
+        r = await c.post(f"{API}/tables/{tid}/records/batch_create", json={"records": records})
+        assert [x["fields"] for x in r.json()["data"]["records"]] == [x["fields"] for x in records]
+        fields = (await c.get(f"{API}/tables/{tid}/fields")).json()["data"]["items"]
+        by_name = {f["field_name"]: f["property"]["options"] for f in fields if f["type"] in (3, 4)}
+        assert [o["name"] for o in by_name["状态"]] == ["待办", "完成", "新"]
+        assert [o["name"] for o in by_name["标签"]] == ["w", "w", "v"]
+        table = emu.table(BASE, tid)
+        tags = next(f for f in table.fields.values() if f.name == "标签")
+        ids = [o["id"] for o in by_name["标签"]]
+        assert [rec.values[tags.field_id] for rec in table.records.values()] == [ids[:2], [ids[0], ids[2]]]
+        assert [x["fields"]["状态"] for x in emu.records(BASE, tid)] == ["新", "新"]
+
+
 async def test_batch_operations_and_caps() -> None:
     emu = make_emu()
     async with client(emu) as c:
@@ -680,6 +701,21 @@ async def test_client_token_dedupes_and_conflicts() -> None:
             r = await c.post(f"{API}/tables/{tid}/records", params={"client_token": one}, json={"fields": {}})
             assert r.json()["code"] == 0
         assert len(emu.records(BASE, tid)) == 2
+
+
+async def test_client_token_replays_the_same_json_in_another_key_order() -> None:
+    emu = make_emu()
+    async with client(emu) as c:
+        tid = await new_table(c)
+        token = str(uuid.uuid4())
+        url = f"{API}/tables/{tid}/records/batch_create"
+        one = rb'{"records":[{"fields":{"\u540d\u79f0":"a","\u6570\u91cf":1}}]}'
+        other = rb'{"records": [{"fields": {"\u6570\u91cf": 1, "\u540d\u79f0": "a"}}]}'
+        headers = {"content-type": "application/json"}
+        first = (await c.post(url, params={"client_token": token}, content=one, headers=headers)).json()
+        again = (await c.post(url, params={"client_token": token}, content=other, headers=headers)).json()
+        assert first["code"] == 0 and again == first
+        assert len(emu.records(BASE, tid)) == 1
 
 
 async def test_failed_write_does_not_consume_client_token() -> None:

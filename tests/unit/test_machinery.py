@@ -1,15 +1,21 @@
-"""Rate limiter, token cache, batching, cursors."""
+"""Rate limiter, token cache, batching (the batch loop too), cursors."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any
+
+import anyio
 import pytest
 
+from anytable.core.batches import BatchLoop
 from anytable.core.cursor import decode_cursor, encode_cursor, fingerprint
-from anytable.errors import InputError
+from anytable.errors import InputError, PartialWriteError, ProviderError
 from anytable.masking import scrub
 from anytable.providers.batching import chunked, encoded_size
 from anytable.providers.ratelimit import RateLimiter
 from anytable.providers.tokens import TokenCache
+from anytable.schemas.fields import TableSchema
 
 pytestmark = pytest.mark.anyio
 
@@ -86,3 +92,52 @@ def test_cursor_round_trip_and_binding() -> None:
     with pytest.raises(InputError, match="next_cursor"):
         decode_cursor("!!!", q)
     assert decode_cursor(None, q) is None
+
+
+def _loop_target() -> tuple[Any, TableSchema]:
+    """An address whose provider takes its writes one at a time (the loop's own lock), and a table."""
+    provider = SimpleNamespace(id="p", limits=SimpleNamespace(serialize_writes=True))
+    return SimpleNamespace(provider=provider, base="b"), TableSchema(id="t", name="t", fields=[])
+
+
+async def test_batch_loop_prepares_the_next_batch_while_one_is_sent() -> None:
+    addr, schema = _loop_target()
+    events: list[tuple[str, int]] = []
+
+    async def send(chunk: list[int]) -> None:
+        events.append(("start", chunk[0]))
+        await anyio.sleep(0.05)
+        events.append(("end", chunk[0]))
+
+    def ahead(chunk: list[int]) -> None:
+        events.append(("ahead", chunk[0]))
+        if chunk[0] == 20:
+            raise ValueError("work ahead that fails is only lost time: the batch does it itself")
+
+    out = await BatchLoop().run(addr, schema, "create", list(range(35)), send, None, size=10, ahead=ahead)
+    assert out.done == 35
+    sends = [(kind, first) for kind, first in events if kind != "ahead"]
+    assert sends == [
+        (k, first) for first in (0, 10, 20, 30) for k in ("start", "end")
+    ]  # in order, one at a time
+    assert [first for kind, first in events if kind == "ahead"] == [10, 20, 30]  # not the first batch
+    for current, following in ((0, 10), (10, 20), (20, 30)):  # prepared while the one before is on its way
+        assert (
+            events.index(("start", current))
+            < events.index(("ahead", following))
+            < events.index(("end", current))
+        )
+
+
+async def test_batch_loop_with_work_ahead_reports_a_stop_part_way() -> None:
+    addr, schema = _loop_target()
+
+    async def send(chunk: list[int]) -> None:
+        if chunk[0] == 20:
+            raise ProviderError("the service refused it", kind="fatal", provider="p")
+
+    with pytest.raises(PartialWriteError) as stopped:
+        await BatchLoop().run(
+            addr, schema, "create", list(range(35)), send, None, size=10, ahead=lambda c: None
+        )
+    assert stopped.value.done == 20 and "records 20-34 were not" in stopped.value.message

@@ -160,12 +160,14 @@ async def import_records(
         out["dry_run"] = True
     elif good:
         lines = [line for line, _ in good]
+        rows = [row for _, row in good]
+        del good  # its 20,000 pairs would be live objects the collector walks again and again while writing
         try:
             result = await svc.create_records(
                 provider,
                 base,
                 table,
-                [row for _, row in good],
+                rows,
                 progress,
                 key=key,
                 on_match=on_match,

@@ -240,9 +240,16 @@ class RecordsMixin:
             if len(table.records) + len(items) > self.max_records_per_table:
                 raise FeishuError(1254103)
             now = self._now_ms()
-            created = [self._insert(app, table, v, now) for v in validated]
+            known: dict[str, dict[str, str]] = {}  # select options by name, for this batch
+            created = [self._insert(app, table, v, now, known) for v in validated]
             table.touch()
-            data = {"records": [self._echo(r, v) for r, v in zip(created, validated, strict=True)]}
+            # The echo is each record's fields as sent (what _echo builds, without a copy of each)
+            data = {
+                "records": [
+                    {"fields": item["fields"], "id": r.record_id, "record_id": r.record_id}
+                    for r, item in zip(created, items, strict=True)
+                ]
+            }
         self._idem_store(key, fingerprint, data)
         return data
 

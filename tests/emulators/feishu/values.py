@@ -172,15 +172,23 @@ class ValuesMixin:
             return list(dict.fromkeys(x["id"] for x in v)) or None
         raise err()
 
-    def _resolve_options(self, f: Field, names: list[str]) -> list[str]:
-        """Option names -> option ids; unknown names create options (documented)."""
+    def _resolve_options(
+        self, f: Field, names: list[str], known: dict[str, dict[str, str]] | None = None
+    ) -> list[str]:
+        """Option names -> option ids; unknown names create options (documented). ``known``: a
+        cache of {field_id: {name: id}} for the records of one batch (kept up to date here)."""
         prop = f.property if f.property is not None else {"options": []}
         f.property = prop
         options = prop.setdefault("options", [])
-        existing = {}
-        for opt in options:
-            existing.setdefault(opt["name"], opt["id"])
+        existing = known.get(f.field_id) if known is not None else None
+        if existing is None:
+            existing = {}
+            for opt in options:
+                existing.setdefault(opt["name"], opt["id"])
+            if known is not None:
+                known[f.field_id] = existing
         ids = []
+        new: list[dict[str, Any]] = []
         for name in names:
             if name in existing:
                 ids.append(existing[name])
@@ -189,6 +197,9 @@ class ValuesMixin:
             opt = {"name": name, "id": self._new_id("opt", 7), "color": color}
             options.append(opt)
             ids.append(opt["id"])
+            new.append(opt)
+        for opt in new:  # known to the next value, not to this one (equal new names: equal new options)
+            existing.setdefault(opt["name"], opt["id"])
         return ids
 
     def _apply(
@@ -242,9 +253,15 @@ class ValuesMixin:
         target.touch()
 
     def _insert(
-        self, app: App, table: Table, validated: list[tuple[Field, Any, Any]], now: int | None = None
+        self,
+        app: App,
+        table: Table,
+        validated: list[tuple[Field, Any, Any]],
+        now: int | None = None,
+        known: dict[str, dict[str, str]] | None = None,
     ) -> Record:
-        """A new record with the validated values (what ``_apply`` does, for a record with none)."""
+        """A new record with the validated values (what ``_apply`` does, for a record with none).
+        ``known``: the batch's option cache (``_resolve_options``)."""
         now = self._now_ms() if now is None else now
         table.seq += 1
         values: dict[str, Any] = {}
@@ -255,9 +272,9 @@ class ValuesMixin:
                 continue
             t = f.type
             if t == SINGLE_SELECT:
-                values[f.field_id] = self._resolve_options(f, normalized)[0]
+                values[f.field_id] = self._resolve_options(f, normalized, known)[0]
             elif t == MULTI_SELECT:
-                values[f.field_id] = self._resolve_options(f, normalized)
+                values[f.field_id] = self._resolve_options(f, normalized, known)
             elif isinstance(normalized, list | dict):
                 values[f.field_id] = copy.deepcopy(normalized)
             else:
