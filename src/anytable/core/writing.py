@@ -82,6 +82,20 @@ class Writer:
             return [coerce(r, i) for i, r in enumerate(records)]
 
         schema, rows = await self._coerced(addr, await self.catalog.schema(addr), check)
+        return await self.create_checked(addr, schema, rows, progress, key=key, on_match=on_match)
+
+    async def create_checked(
+        self,
+        addr: Address,
+        schema: TableSchema,
+        rows: list[dict[str, Any]],
+        progress: Progress = None,
+        *,
+        key: Any = None,
+        on_match: Any = None,
+    ) -> dict[str, Any]:
+        """create_records of rows already coerced against ``schema`` (import_records checks every
+        row itself before anything is written, and does not pay for the coercion twice)."""
         keys = parse_key(schema, key, rows) if key is not None else None
         addr.provider.check_rows(schema, rows, update=False)
         if keys is not None:
