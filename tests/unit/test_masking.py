@@ -81,3 +81,11 @@ def test_fast_paths_mask_exactly_what_the_patterns_mask() -> None:
     assert scrub("appſecret=abcdefgh and authorİzation: Bearer 0123456789") == (
         "appſecret=abcd**** and authorİzation: Bearer 0123****"
     )
+
+
+def test_every_secret_parameter_name_holds_a_hint() -> None:
+    """scrub runs the parameter pattern only over texts holding a hint: a parameter name without
+    one would never be masked."""
+    from anytable.masking import PARAM_HINTS, SECRET_PARAMS
+
+    assert all(any(hint in name for hint in PARAM_HINTS) for name in SECRET_PARAMS)
