@@ -36,6 +36,7 @@ from tests.emulators.base import EmulatorTransport
 from tests.emulators.feishu import DEFAULT_RATE_LIMITS, FeishuEmulator
 
 from anytable.config import Settings
+from anytable.core.reading import MAX_LIMIT
 from anytable.core.service import Anytable
 from anytable.files import transfer
 from anytable.files.roots import FileRoots
@@ -111,7 +112,7 @@ async def export_child(db: Path, folder: Path) -> None:
     start = time.perf_counter()  # baseline: the same pages through query_records, no file
     cursor = None
     while True:
-        page = await svc.query_records("local", "bench", "big", limit=transfer.PAGE, cursor=cursor)
+        page = await svc.query_records("local", "bench", "big", limit=MAX_LIMIT, cursor=cursor)
         if (cursor := page["next_cursor"]) is None:
             break
     query = time.perf_counter() - start

@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -27,8 +27,8 @@ from anytable.errors import InputError
 from anytable.providers.base import CompiledFilter, PageRequest, Record
 from anytable.providers.batching import chunked
 from anytable.providers.evaluate import matches, sort_records
-from anytable.schemas.fields import FieldType, TableSchema
-from anytable.schemas.filters import Node, fields_of, parse_sort, parse_where
+from anytable.schemas.fields import DATE_TYPES, USER_TYPES, FieldInfo, FieldType, TableSchema
+from anytable.schemas.filters import Node, SortKey, fields_of, parse_sort, parse_where
 from anytable.schemas.values import render_read, short
 
 DEFAULT_LIMIT = 100
@@ -38,6 +38,11 @@ MAX_SNAPSHOT = 200_000  # most records a server-side sort will hold
 SNAPSHOT_TTL = 900.0
 MAX_SNAPSHOTS = 8
 FORMATS = ("records", "rows")
+MAX_RENDERED_DATES = 10_000  # dates a renderer remembers
+TOO_MANY_TO_SORT = (
+    f"Sorting here means reading every match, and more than {MAX_SNAPSHOT:,} records match: "
+    "narrow where, or leave sort out."
+)
 
 
 @dataclass
@@ -55,21 +60,90 @@ class Scan:
     fields: list[str] | None
 
 
+@dataclass
+class _Query:
+    """A query checked against the schema: what to ask the provider, and what is left to do here."""
+
+    projection: list[str] | None
+    view_id: str | None
+    compiled: CompiledFilter
+    residual: Node | None
+    keys: list[SortKey]
+    server_sort: bool
+    fetch: list[str] | None
+
+    def request(self, token: str | None, page_size: int) -> PageRequest:
+        return PageRequest(
+            native_filter=self.compiled.native,
+            sort=[] if self.server_sort else self.keys,
+            fields=self.fetch,
+            view=self.view_id,
+            page_size=page_size,
+            token=token,
+        )
+
+
+def _plain(value: Any) -> Any:
+    return None if value == "" or value == [] else value
+
+
+def value_renderer(field: FieldInfo, tz: tzinfo) -> Callable[[Any], Any] | None:
+    """A canonical value of ``field`` -> its read format, None when empty (a checkbox reads
+    false); the choice made once per field, since pages and exports run it for every value.
+    None: the value is its own read format (only empty strings and lists read as no value)."""
+    if field.type is FieldType.checkbox:
+        return bool
+    if field.type in DATE_TYPES:
+        seen: dict[Any, Any] = {}  # dates repeat (days, imported batches): render each once
+
+        def date(value: Any) -> Any:
+            if value is None:
+                return None
+            out = seen.get(value)
+            if out is None:
+                out = _plain(render_read(field, value, tz))
+                if len(seen) < MAX_RENDERED_DATES:
+                    seen[value] = out
+            return out
+
+        return date
+    if field.type in USER_TYPES:
+        return lambda value: _plain(render_read(field, value, tz))
+    return None
+
+
+def read_format(field: FieldInfo, tz: tzinfo) -> Callable[[Any], Any]:
+    """``value_renderer`` as a function for every field."""
+    return value_renderer(field, tz) or _plain
+
+
+class Renderer:
+    """Canonical records -> the contract's read format, with only the fields of ``projection``."""
+
+    def __init__(self, schema: TableSchema, projection: list[str] | None, tz: tzinfo) -> None:
+        self.fields = [
+            (f.name, value_renderer(f, tz))
+            for f in schema.fields
+            if projection is None or f.name in projection
+        ]
+
+    def __call__(self, record: Record) -> dict[str, Any]:
+        values = record.get("fields", {})
+        out: dict[str, Any] = {}
+        for name, read in self.fields:
+            value = values.get(name)
+            if read is not None:
+                value = read(value)
+                if value is not None:
+                    out[name] = value
+            elif value is not None and value != "" and value != []:
+                out[name] = value
+        return {"id": record["id"], "fields": out}
+
+
 def render(schema: TableSchema, record: Record, projection: list[str] | None, tz: tzinfo) -> dict[str, Any]:
     """A canonical record in the contract's read format."""
-    values = record.get("fields", {})
-    out: dict[str, Any] = {}
-    for field in schema.fields:
-        if projection is not None and field.name not in projection:
-            continue
-        value = values.get(field.name)
-        if field.type is FieldType.checkbox:
-            out[field.name] = bool(value)
-            continue
-        rendered = render_read(field, value, tz)
-        if rendered is not None and rendered != [] and rendered != "":
-            out[field.name] = rendered
-    return {"id": record["id"], "fields": out}
+    return Renderer(schema, projection, tz)(record)
 
 
 def check_ids(record_ids: Any) -> list[str]:
@@ -164,6 +238,32 @@ class Reader:
         format = format or "records"
         if format not in FORMATS:
             raise InputError(f"format {short(format)} is unknown; use records or rows.")
+        q = self._prepare(addr, schema, where, sort, fields, view)
+        query = fingerprint(addr.provider.id, addr.base, schema.id, where, sort, fields, q.view_id)
+        key = await addr.provider.cursor_key()
+        state = _checked_state(decode_cursor(cursor, query, key), addr.provider.limits.page_size)
+        if q.server_sort:
+            records, next_state = await self._sorted_page(
+                addr, schema, q.request, q.residual, q.keys, limit, state
+            )
+        else:
+            records, next_state = await self._streamed_page(addr, schema, q.request, q.residual, limit, state)
+        projection, residual = q.projection, q.residual
+        rendered = list(map(Renderer(schema, projection, self.tz), records))
+        next_cursor = encode_cursor(next_state, query, key) if next_state is not None else None
+        if format == "rows":
+            names = projection or [f.name for f in schema.fields]
+            return {
+                "columns": ["id", *names],
+                "rows": [[r["id"], *(r["fields"].get(n) for n in names)] for r in rendered],
+                "next_cursor": next_cursor,
+                "server_filtered": residual is not None,
+            }
+        return {"records": rendered, "next_cursor": next_cursor, "server_filtered": residual is not None}
+
+    def _prepare(
+        self, addr: Address, schema: TableSchema, where: Any, sort: Any, fields: Any, view: str | None
+    ) -> _Query:
         node = parse_where(where, schema, self.tz)
         keys = parse_sort(sort, schema)
         projection = self.catalog.projection(schema, fields)
@@ -177,35 +277,34 @@ class Reader:
             if server_sort:
                 needed |= {k.field.name for k in keys}
             fetch = [f.name for f in schema.fields if f.name in needed]
-        query = fingerprint(addr.provider.id, addr.base, schema.id, where, sort, fields, view_id)
-        key = await addr.provider.cursor_key()
-        state = _checked_state(decode_cursor(cursor, query, key), addr.provider.limits.page_size)
+        return _Query(projection, view_id, compiled, residual, keys, server_sort, fetch)
 
-        def request(token: str | None, page_size: int) -> PageRequest:
-            return PageRequest(
-                native_filter=compiled.native,
-                sort=[] if server_sort else keys,
-                fields=fetch,
-                view=view_id,
-                page_size=page_size,
-                token=token,
-            )
-
-        if server_sort:
-            records, next_state = await self._sorted_page(addr, schema, request, residual, keys, limit, state)
-        else:
-            records, next_state = await self._streamed_page(addr, schema, request, residual, limit, state)
-        rendered = [render(schema, r, projection, self.tz) for r in records]
-        next_cursor = encode_cursor(next_state, query, key) if next_state is not None else None
-        if format == "rows":
-            names = projection or [f.name for f in schema.fields]
-            return {
-                "columns": ["id", *names],
-                "rows": [[r["id"], *(r["fields"].get(n) for n in names)] for r in rendered],
-                "next_cursor": next_cursor,
-                "server_filtered": residual is not None,
-            }
-        return {"records": rendered, "next_cursor": next_cursor, "server_filtered": residual is not None}
+    async def read_all(
+        self, addr: Address, schema: TableSchema, *, where: Any = None, sort: Any = None, fields: Any = None
+    ) -> AsyncGenerator[list[Record], None]:
+        """Every match in ``sort`` order (canonical records), a page at a time: a whole query
+        without an answer budget or cursor (export reads through it and renders each value with
+        ``value_renderer``). A sort the provider cannot do is done here once every match is read,
+        as query_records does."""
+        q = self._prepare(addr, schema, where, sort, fields, None)
+        page_size = addr.provider.limits.page_size
+        matched: list[Record] = []
+        token: str | None = None
+        while True:
+            page = await addr.provider.read_page(addr.base, schema, q.request(token, page_size))
+            records = [r for r in page.records if q.residual is None or matches(q.residual, r)]
+            if not q.server_sort:
+                yield records
+            elif len(matched) + len(records) > MAX_SNAPSHOT:
+                raise InputError(TOO_MANY_TO_SORT)
+            else:
+                matched.extend(records)
+            if page.next_token is None:
+                break
+            token = page.next_token
+        ordered = sort_records(matched, q.keys)
+        for start in range(0, len(ordered), page_size):
+            yield ordered[start : start + page_size]
 
     async def _streamed_page(
         self,
@@ -264,10 +363,7 @@ class Reader:
                 )
                 matched.extend(r for r in page.records if residual is None or matches(residual, r))
                 if len(matched) > MAX_SNAPSHOT:
-                    raise InputError(
-                        f"Sorting here means reading every match, and more than {MAX_SNAPSHOT:,} records match: "
-                        "narrow where, or leave sort out."
-                    )
+                    raise InputError(TOO_MANY_TO_SORT)
                 if page.next_token is None:
                     break
                 token = page.next_token

@@ -65,11 +65,7 @@ class Writer:
         *,
         key: Any = None,
         on_match: Any = None,
-        checked: TableSchema | None = None,
     ) -> dict[str, Any]:
-        """``checked``: the records were already made by ``record_coercer(checked, tz,
-        keep_none=False)`` from this table's schema (import_records checks every row of a file so,
-        to report each bad line): they are not coerced a second time."""
         addr = self.catalog.address(provider, base, table)
         self.catalog.require(addr, "records", "create", "create_records")
         if not isinstance(records, list) or not records:
@@ -85,10 +81,21 @@ class Writer:
             coerce = record_coercer(s, self.tz, keep_none=False)
             return [coerce(r, i) for i, r in enumerate(records)]
 
-        if checked is not None:
-            schema, rows = checked, records
-        else:
-            schema, rows = await self._coerced(addr, await self.catalog.schema(addr), check)
+        schema, rows = await self._coerced(addr, await self.catalog.schema(addr), check)
+        return await self.create_checked(addr, schema, rows, progress, key=key, on_match=on_match)
+
+    async def create_checked(
+        self,
+        addr: Address,
+        schema: TableSchema,
+        rows: list[dict[str, Any]],
+        progress: Progress = None,
+        *,
+        key: Any = None,
+        on_match: Any = None,
+    ) -> dict[str, Any]:
+        """create_records of rows already coerced against ``schema`` (import_records checks every
+        row itself before anything is written, and does not pay for the coercion twice)."""
         keys = parse_key(schema, key, rows) if key is not None else None
         addr.provider.check_rows(schema, rows, update=False)
         if keys is not None:

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from anytable.core.reading import read_format
 from anytable.core.upsert import KeyIndex, parse_key
 from anytable.errors import InputError, PartialWriteError
 from anytable.files.cells import cell_reader, cell_writer, json_reader
 from anytable.files.formats import Format, Parsed, open_writer, pick_format, place, read_table, require_xlsx
 from anytable.files.roots import FileRoots
+from anytable.providers.base import Record
 from anytable.schemas.fields import FieldInfo, FieldType, TableSchema
 from anytable.schemas.values import is_empty, record_coercer
 
@@ -30,7 +32,6 @@ if TYPE_CHECKING:
 
 Progress = Callable[[float, float | None, str | None], Awaitable[None]] | None
 
-PAGE = 500  # records per query_records page while exporting
 MAX_IMPORT_ROWS = 200_000
 MAX_IMPORT_BYTES = 256 * 1024 * 1024
 MAX_FAILED_SHOWN = 200
@@ -62,36 +63,31 @@ async def export_records(
     schema = await svc.schema(addr)
     columns = _columns(schema, fields)
     names = [f.name for f in columns]
-    cells = [cell_writer(f, typed=kind == "xlsx") for f in columns]
+    # each canonical value straight to its cell: the read format, then the file's cell
+    reads = [read_format(f, svc.tz) for f in columns]
+    cells = reads if kind == "jsonl" else [cell_writer(f, typed=kind == "xlsx") for f in columns]
+    steps = list(zip(names, reads, cells, strict=True))
 
-    def convert(records: list[dict[str, Any]]) -> list[list[Any]]:
+    def convert(records: list[Record]) -> list[list[Any]]:
         if kind == "jsonl":
-            return [[r["fields"].get(n) for n in names] for r in records]
-        return [
-            [cell(values.get(n)) for n, cell in zip(names, cells, strict=True)]
-            for values in (r["fields"] for r in records)
-        ]
+            return [[read(r["fields"].get(n)) for n, read, _ in steps] for r in records]
+        return [[cell(read(r["fields"].get(n))) for n, read, cell in steps] for r in records]
 
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    pages = svc.reader.read_all(addr, schema, where=where, sort=sort, fields=fields)
     writer = await anyio.to_thread.run_sync(open_writer, kind, tmp, names)
     done = 0
     try:
-        cursor: str | None = None
-        while True:
-            page = await svc.query_records(
-                provider, base, table, where=where, sort=sort, fields=fields, limit=PAGE, cursor=cursor
-            )
-            rows = convert(page["records"])
+        async for page in pages:
+            rows = convert(page)
             await anyio.to_thread.run_sync(writer.write, rows)
             done += len(rows)
-            cursor = page["next_cursor"]
-            if progress is not None and (cursor is not None or done > PAGE):
+            if progress is not None:
                 await progress(done, None, f"exported {done} records")
-            if cursor is None:
-                break
         await anyio.to_thread.run_sync(writer.close)
         await anyio.to_thread.run_sync(place, tmp, target, overwrite)
     finally:
+        await pages.aclose()
         writer.discard()
         tmp.unlink(missing_ok=True)
     return {"path": str(target), "records": done, "bytes": target.stat().st_size}
@@ -163,16 +159,7 @@ async def import_records(
         rows = [row for _, row in good]
         del good  # its 20,000 pairs would be live objects the collector walks again and again while writing
         try:
-            result = await svc.create_records(
-                provider,
-                base,
-                table,
-                rows,
-                progress,
-                key=key,
-                on_match=on_match,
-                checked=schema,  # every row was coerced against it by _check: not again
-            )
+            result = await svc.writer.create_checked(addr, schema, rows, progress, key=key, on_match=on_match)
         except PartialWriteError as exc:
             raise PartialWriteError(
                 f"{exc.message} (Import of {source.name}: record i is the i-th row imported; record "

@@ -86,6 +86,7 @@ MIN_DATE_MS = -2_208_988_800_000
 MAX_DATE_MS = 253_402_128_000_000 - 1
 DATE_RANGE = "dates from 1900-01-01 to 9998-12-31"
 MAX_INT = 2**63 - 1  # integers beyond 64 bits are refused (no provider stores them)
+MAX_PARSED_DATES = 10_000  # date texts one coercer remembers
 
 
 class DateOutOfRange(ValueError):
@@ -100,7 +101,8 @@ def check_date_ms(ms: int) -> int:
 
 
 def to_epoch_ms(dt: datetime) -> int:
-    return int((dt - _EPOCH) // timedelta(milliseconds=1))
+    delta = dt - _EPOCH  # floor to the millisecond, as // timedelta(milliseconds=1) does
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
 def from_epoch_ms(ms: int | float, tz: tzinfo) -> datetime:
@@ -332,36 +334,83 @@ _COERCERS: dict[FieldType, Any] = {
 
 def _writer(field: FieldInfo) -> Callable[[Any, tzinfo], Any]:
     """``coerce_write`` for one field, with the per-type choice made once and a fast path for the
-    common, already-canonical values (bulk writes run this for every value)."""
+    common, already-canonical values (bulk writes run this for every value; anything off the fast
+    path gets the full coercion and its error)."""
     coerce = _COERCERS.get(field.type)
     if field.computed or coerce is None:
         return lambda value, tz: coerce_write(field, value, tz)
+
+    def slow(value: Any, tz: tzinfo) -> Any:
+        return None if value is None else coerce(field, value, tz)
+
     t = field.type
     options = frozenset(field.options or ())
+    low, high = -MAX_INT - 1, MAX_INT
+    isfinite = math.isfinite
+    if t is FieldType.text:
 
-    def write(value: Any, tz: tzinfo) -> Any:
-        if value is None:
-            return None
-        kind = type(value)
-        if kind is str:
-            if t is FieldType.text and len(value) <= MAX_VALUE_CHARS:
+        def write(value: Any, tz: tzinfo) -> Any:
+            if type(value) is str and len(value) <= MAX_VALUE_CHARS:
                 return value
-            if t is FieldType.single_select and value in options:
-                return value
-        elif kind is int or kind is float:
-            if t is FieldType.number and (
-                (kind is int and -MAX_INT - 1 <= value <= MAX_INT) or (kind is float and math.isfinite(value))
-            ):
-                return value
-            if t is FieldType.date and kind is int and MIN_DATE_MS <= value <= MAX_DATE_MS:
-                return value
-        elif kind is list and t is FieldType.multi_select:
-            if len(value) == len(set(value)) and all(type(v) is str and v in options for v in value):
-                return value
-        elif kind is bool and t is FieldType.checkbox:
-            return value
-        return coerce(field, value, tz)
+            return slow(value, tz)
 
+    elif t is FieldType.number:
+
+        def write(value: Any, tz: tzinfo) -> Any:
+            kind = type(value)
+            if (kind is int and low <= value <= high) or (kind is float and isfinite(value)):
+                return value
+            return slow(value, tz)
+
+    elif t is FieldType.date:
+        parsed: dict[tuple[str, tzinfo], int] = {}  # dates repeat in bulk writes: parse each once
+
+        def write(value: Any, tz: tzinfo) -> Any:
+            kind = type(value)
+            if kind is int and MIN_DATE_MS <= value <= MAX_DATE_MS:
+                return value
+            if kind is str:
+                ms = parsed.get((value, tz))
+                if ms is None:
+                    ms = slow(value, tz)
+                    if len(parsed) < MAX_PARSED_DATES:
+                        parsed[value, tz] = ms
+                return ms
+            return slow(value, tz)
+
+    elif t is FieldType.single_select:
+
+        def write(value: Any, tz: tzinfo) -> Any:
+            if type(value) is str and value in options:
+                return value
+            return slow(value, tz)
+
+    elif t is FieldType.multi_select:
+
+        def write(value: Any, tz: tzinfo) -> Any:
+            if type(value) is list:
+                try:
+                    names = set(value)
+                except TypeError:  # an unhashable item: the full coercion says what is wrong
+                    return slow(value, tz)
+                if len(names) == len(value) and names <= options:  # str only: options are str
+                    return value
+            return slow(value, tz)
+
+    elif t is FieldType.checkbox:
+
+        def write(value: Any, tz: tzinfo) -> Any:
+            return value if type(value) is bool else slow(value, tz)
+
+    elif t is FieldType.url:
+
+        def write(value: Any, tz: tzinfo) -> Any:
+            if type(value) is str and len(value) <= MAX_VALUE_CHARS and value.strip():
+                return {"text": value, "link": value}
+            return slow(value, tz)
+
+    else:
+        write = slow
     return write
 
 
@@ -373,29 +422,41 @@ def record_coercer(
     Built once per call (it indexes the fields and picks each field's coercion); raises
     InputError naming the record's position. ``keep_none=False`` leaves empty values out (create).
     """
-    index = {key: (field, _writer(field)) for key, field in table.field_index().items()}
+    index = {
+        key: (field.name, _writer(field), key != field.name) for key, field in table.field_index().items()
+    }
+
+    def fail(position: int | None, message: str) -> InputError:
+        return InputError((f"Record {position}: " if position is not None else "") + message)
 
     def coerce(record: Any, position: int | None = None) -> dict[str, Any]:
-        where = f"Record {position}: " if position is not None else ""
         if not isinstance(record, dict):
-            raise InputError(f'{where}a record must be an object of field values like {{"Name": "x"}}.')
+            raise fail(position, 'a record must be an object of field values like {"Name": "x"}.')
         out: dict[str, Any] = {}
+        by_id = False
         for key, value in record.items():
             entry = index.get(key)
             if entry is None:
                 names = ", ".join(repr(f.name) for f in table.fields[:40])
-                raise InputError(f"{where}no field {key!r} in table {table.name!r}; fields are {names}.")
-            field, write = entry
-            if field.name in out:
-                raise InputError(f"{where}field {field.name!r} is given twice (by name and by id).")
+                raise fail(position, f"no field {key!r} in table {table.name!r}; fields are {names}.")
+            name, write, is_id = entry
+            by_id = by_id or is_id
             try:
                 canonical = write(value, tz)
             except InputError as exc:
-                raise InputError(where + exc.message) from None
-            if canonical == "" or canonical == []:
-                canonical = None  # an empty value is no value
-            if canonical is not None or keep_none:
-                out[field.name] = canonical
+                raise fail(position, exc.message) from None
+            if canonical is None or canonical == "" or canonical == []:
+                if keep_none:
+                    out[name] = None  # an empty value is no value
+            else:
+                out[name] = canonical
+        if by_id:  # a field named once by name and once by id (only ids can repeat a name)
+            seen: set[str] = set()
+            for key in record:
+                name = index[key][0]
+                if name in seen:
+                    raise fail(position, f"field {name!r} is given twice (by name and by id).")
+                seen.add(name)
         return out
 
     return coerce

@@ -33,6 +33,40 @@ SYSTEM_COLUMNS = {
     FieldType.auto_number: "seq",
 }
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_QUOTE: Callable[[str], str] = json.encoder.encode_basestring  # what _JSON does to a string
+
+
+def json_text(value: Any) -> str:
+    """``value`` as compact JSON, as ``_JSON`` writes it; lists of strings and objects of string
+    values (most stored values: options, ids, links) without building an encoder for each."""
+    try:
+        if type(value) is list:
+            return "[" + ",".join(map(_QUOTE, value)) + "]"
+        if type(value) is dict:
+            return "{" + ",".join([_QUOTE(k) + ":" + _QUOTE(v) for k, v in value.items()]) + "}"
+    except TypeError:  # an item that is not a string
+        pass
+    return _JSON.encode(value)
+
+
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def json_value(text: str) -> Any:
+    """A stored JSON text as a value (what ``json.loads`` gives, without its per-call set-up:
+    stored texts are compact JSON written by ``json_text``)."""
+    try:
+        value, end = _SCAN(text, 0)
+        if end == len(text):
+            return value
+    except StopIteration:
+        pass
+    return json.loads(text)  # anything else: json.loads says what is wrong
+
+
+def keep(value: Any) -> Any:
+    """The reader of a column whose values are canonical as stored."""
+    return value
 
 
 class Db(Protocol):
@@ -128,7 +162,7 @@ class Dialect:
         if field.type is FieldType.checkbox:
             return lambda v: None if v is None else (1 if v else 0)
         if field.type in JSON_TYPES:
-            return lambda v: _JSON.encode(v) if v else None
+            return lambda v: json_text(v) if v else None
         return lambda v: None if v == "" else v
 
     def reader(self, field: FieldInfo) -> Callable[[Any], Any]:
@@ -136,8 +170,8 @@ class Dialect:
         if field.type is FieldType.checkbox:
             return lambda v: None if v is None else bool(v)
         if field.type in JSON_TYPES:
-            return lambda v: None if v is None else json.loads(v)
-        return lambda v: v
+            return lambda v: None if v is None else json_value(v)
+        return keep
 
     def plain(self, value: Any) -> Any:
         """A computed value (a sort key for a page token, an aggregate) as plain JSON-able Python."""

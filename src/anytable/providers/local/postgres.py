@@ -24,7 +24,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from anytable.errors import ConfigError, ProviderError
 from anytable.masking import mask_url, scrub
-from anytable.providers.local.backend import JSON_TYPES, Backend, Db, Dialect, Row, quote
+from anytable.providers.local.backend import JSON_TYPES, Backend, Db, Dialect, Row, keep, quote
 from anytable.providers.local.catalog import migrate
 from anytable.schemas.fields import FieldInfo, FieldType
 from anytable.schemas.values import SPACE
@@ -99,7 +99,7 @@ class PostgresDialect(Dialect):
 
     def reader(self, field: FieldInfo) -> Callable[[Any], Any]:
         if field.type in JSON_TYPES:
-            return lambda v: v  # jsonb arrives parsed
+            return keep  # jsonb arrives parsed
         if field.type is FieldType.number:
             return _number
         return super().reader(field)

@@ -6,6 +6,7 @@ in ``catalog.py``, the filter and sort SQL in ``sql.py``, the database differenc
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator
@@ -31,7 +32,7 @@ from anytable.providers.base import (
 )
 from anytable.providers.local import catalog, records
 from anytable.providers.local.aggregate import key_lookup, run_aggregate
-from anytable.providers.local.backend import SYSTEM_COLUMNS, Backend, Db, Row, store_backend
+from anytable.providers.local.backend import SYSTEM_COLUMNS, Backend, Db, Row, keep, store_backend
 from anytable.providers.local.catalog import field_column, records_table
 from anytable.providers.local.files import MAX_FILE, LocalFiles
 from anytable.providers.local.sql import after, compile_where, order_by
@@ -214,16 +215,20 @@ class LocalProvider(Provider):
         return CompiledFilter(native=compile_where(where, field_column, self.dialect), exact=True)
 
     def _to_records(self, fields: list[FieldInfo], rows: list[Row]) -> list[Record]:
-        readers = [(f.name, self.dialect.reader(f)) for f in fields]
-        out: list[Record] = []
-        for row in rows:
-            values: dict[str, Any] = {}
-            for (name, read), raw in zip(readers, row[1:], strict=False):
-                value = read(raw)
-                if value is not None:
-                    values[name] = value
-            out.append({"id": row[0], "fields": values})
-        return out
+        """Rows (``rid``, then a column per field, then perhaps sort keys) as canonical records,
+        converted a column at a time (pages are read whole: most columns need no conversion)."""
+        if not rows:
+            return []
+        names = [f.name for f in fields]
+        columns = list(zip(*rows, strict=True))
+        values = [
+            column if read is keep else list(map(read, column))
+            for read, column in zip(map(self.dialect.reader, fields), columns[1:], strict=False)
+        ]
+        return [
+            {"id": rid, "fields": {n: v for n, v in zip(names, row, strict=False) if v is not None}}
+            for rid, *row in zip(columns[0], *values, strict=True)
+        ]
 
     @staticmethod
     def _select(fields: list[FieldInfo]) -> str:
@@ -324,11 +329,8 @@ class LocalProvider(Provider):
         cols = ["rid", "created_ms", "modified_ms"] + [field_column(f) for f in stored]
         now = int(time.time() * 1000)
         ids = records.record_ids(len(rows))
-        writers = [(f.name, self.dialect.writer(f)) for f in stored]
-        values = [
-            (rid, now, now, *[write(row.get(name)) for name, write in writers])
-            for rid, row in zip(ids, rows, strict=True)
-        ]
+        columns = [list(map(self.dialect.writer(f), [row.get(f.name) for row in rows])) for f in stored]
+        values = list(zip(ids, itertools.repeat(now), itertools.repeat(now), *columns))
         async with self.backend.transaction(write=True) as db:
             await self._same_schema(db, base, table, self.dialect.lock_share)
             await records.check_links(db, table, rows)
