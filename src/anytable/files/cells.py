@@ -103,6 +103,11 @@ def cell_reader(field: FieldInfo) -> Callable[[Any], Any]:
         cell = text(cell)
         if not isinstance(cell, str):
             return cell
+        return split_list(cell)
+
+    def split_list(cell: str) -> list[str]:
+        if SEP not in cell:  # one item (``read`` passes no empty or blank cell)
+            return [cell.strip()]
         return [part.strip() for part in cell.split(SEP) if part.strip()]
 
     def checkbox(cell: Any) -> Any:
@@ -110,7 +115,10 @@ def cell_reader(field: FieldInfo) -> Callable[[Any], Any]:
             return cell
         if isinstance(cell, int | float):
             return bool(cell)
-        word = str(cell).strip().casefold()
+        return checkbox_word(str(cell))
+
+    def checkbox_word(cell: str) -> bool:
+        word = cell.strip().casefold()
         if word in _TRUE:
             return True
         if word in _FALSE:
@@ -160,14 +168,17 @@ def cell_reader(field: FieldInfo) -> Callable[[Any], Any]:
         convert = text
 
     plain = convert is text
+    # CSV cells are all text: the converters of the common types have a path for text alone
+    of_text: Callable[[str], Any] = {as_list: split_list, checkbox: checkbox_word, number: number}.get(
+        convert, convert
+    )
 
     def read(cell: Any) -> Any:
         if type(cell) is str:
             if not cell or cell.isspace():
                 return None
-            if plain:
-                return cell
-        elif cell is None:
+            return cell if plain else of_text(cell)
+        if cell is None:
             return None
         return convert(cell)
 
