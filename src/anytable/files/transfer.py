@@ -117,8 +117,11 @@ async def import_records(
         raise InputError(f"on_match {on_match!r} is unknown; use update or skip.")
     source = roots.readable(path, MAX_IMPORT_BYTES)
     kind = pick_format(fmt, source)
+    schema, read = await _schema_and_file(svc, addr, source, kind)  # the table's errors raised as they are
     try:
-        schema, parsed = await _schema_and_file(svc, addr, source, kind)
+        if isinstance(read, Exception):
+            raise read
+        parsed = read
         mapping, ignored = _map_columns(schema, parsed.columns, columns, source.name)
     except InputError as exc:
         if NOTHING in exc.message:
@@ -182,27 +185,30 @@ async def import_records(
 
 async def _schema_and_file(
     svc: Anytable, addr: Address, source: Path, kind: Format
-) -> tuple[TableSchema, Parsed]:
-    """The table's fresh schema and the file's rows, read at the same time: the file in a worker
-    thread while the schema's requests are on their way. An error about the table comes first."""
-    found: dict[str, Any] = {}
+) -> tuple[TableSchema, Parsed | Exception]:
+    """The table's fresh schema, and the file's rows or why they cannot be read, fetched and read
+    at the same time (the file in a worker thread while the schema's requests are on their way).
+    An error about the table is raised here, before anything about the file."""
+    read: list[Parsed | Exception] = []
 
-    async def read() -> None:
+    async def read_file() -> None:
         try:
-            found["parsed"] = await anyio.to_thread.run_sync(read_table, source, kind, MAX_IMPORT_ROWS)
-        except Exception as exc:  # raised below, after the schema's own error if it has one
-            found["read_error"] = exc
+            read.append(await anyio.to_thread.run_sync(read_table, source, kind, MAX_IMPORT_ROWS))
+        except Exception as exc:  # the caller raises it, once the table is known to be there
+            read.append(exc)
 
+    schema: TableSchema | None = None
+    failed: Exception | None = None
     async with anyio.create_task_group() as tg:
-        tg.start_soon(read)
+        tg.start_soon(read_file)
         try:
-            found["schema"] = await svc.schema(addr, fresh=True)
-        except Exception as exc:
-            found["schema_error"] = exc
-    for failed in ("schema_error", "read_error"):
-        if failed in found:
-            raise found[failed]
-    return found["schema"], found["parsed"]
+            schema = await svc.schema(addr, fresh=True)
+        except Exception as exc:  # raised below: inside the task group it would come out as a group
+            failed = exc
+    if failed is not None:
+        raise failed
+    assert schema is not None
+    return schema, read[0]
 
 
 async def _would(
