@@ -16,12 +16,15 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from anytable.config import Settings
 from anytable.errors import ConfigError
 from anytable.schemas.fields import USER_TYPES, FieldInfo, FieldType
 from anytable.schemas.values import SPACE
+
+if TYPE_CHECKING:
+    from anytable.providers.local.files import FileStore
 
 Row = tuple[Any, ...]
 JSON_LIST_TYPES = frozenset({FieldType.multi_select, FieldType.link, FieldType.attachment}) | USER_TYPES
@@ -102,6 +105,7 @@ class Dialect:
     # (SQLite: a write transaction already excludes every other).
     lock_share = ""
     lock_update = ""
+    bytes_type = "BLOB"  # the column type of raw bytes (attachment files kept in the database)
 
     # ------------------------------------------------------------------------- JSON values
     def json_get(self, expr: str, key: str) -> str:
@@ -189,6 +193,10 @@ class Backend(ABC):
 
     @abstractmethod
     async def aclose(self) -> None: ...
+
+    @abstractmethod
+    def file_store(self) -> FileStore:
+        """Where this store keeps the files of its attachment fields."""
 
     @abstractmethod
     def credentials(self) -> dict[str, str]:
