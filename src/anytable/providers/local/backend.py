@@ -222,4 +222,4 @@ def store_backend(settings: Settings) -> Backend:
                 "pip install 'anytable-mcp[postgres]' (or unset ANYTABLE_LOCAL_URL to use SQLite)."
             ) from None
         raise
-    return PostgresBackend(settings.local_url)
+    return PostgresBackend(settings.local_url, settings.local_pool_size)

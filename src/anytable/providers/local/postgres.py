@@ -268,7 +268,7 @@ class PostgresBackend(Backend):
                 raise ProviderError(
                     f"All {self.max_connections} connections to the PostgreSQL store stayed busy (or could "
                     f"not be opened) for {CONNECT_TIMEOUT:.0f} s; nothing was done. Call again, or ask for "
-                    "less at once.",
+                    "less at once (or raise ANYTABLE_LOCAL_POOL_SIZE).",
                     kind="transient",
                     provider="local",
                 ) from None
@@ -287,4 +287,4 @@ class PostgresBackend(Backend):
         return {"ANYTABLE_LOCAL_URL": mask_url(self.url)}
 
     def describe(self) -> str:
-        return f"PostgreSQL {mask_url(self.url)}"
+        return f"PostgreSQL {mask_url(self.url)}, a pool of up to {self.max_connections} connections"
