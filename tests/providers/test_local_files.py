@@ -12,6 +12,7 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from anytable.config import Settings
@@ -48,6 +49,7 @@ async def test_a_file_uploaded_through_one_server_is_seen_and_deleted_through_an
     (files / "out").mkdir(parents=True)
     content = os.urandom(3 * 1024 * 1024 + 17)  # three chunks and a bit
     (files / "报告.pdf").write_bytes(content)
+    (files / "empty.txt").write_bytes(b"")
     async with (
         fresh_store() as url,
         serve("local", {"ANYTABLE_LOCAL_URL": url}, tmp_path / "a", base="b") as a,
@@ -68,12 +70,15 @@ async def test_a_file_uploaded_through_one_server_is_seen_and_deleted_through_an
         assert (
             password not in item["url"] and "127.0.0.1" not in item["url"] and "postgresql" not in item["url"]
         )
+        await a.call("upload_attachment", table="docs", record_id=rid, field="files", path="empty.txt")
 
         saved = await b.call("download_attachments", table="docs", record_id=rid, field="files", dir="out")
         assert saved["files"] == [
-            {"name": "报告.pdf", "path": str(files / "out" / "报告.pdf"), "size": len(content)}
+            {"name": "报告.pdf", "path": str(files / "out" / "报告.pdf"), "size": len(content)},
+            {"name": "empty.txt", "path": str(files / "out" / "empty.txt"), "size": 0},
         ]
         assert (files / "out" / "报告.pdf").read_bytes() == content
+        assert (files / "out" / "empty.txt").read_bytes() == b""
 
         await b.call("delete_records", table="docs", record_ids=[rid])
         local = a.svc.providers["local"]
@@ -99,6 +104,17 @@ async def test_an_interrupted_upload_leaves_nothing_behind(tmp_path: Path) -> No
 
             with pytest.raises(ConnectionResetError):
                 await provider.files.store("b", info.id, "rec1", source, broken)
+            assert await _count(provider, "at_files") == await _count(provider, "at_file_chunks") == 0
+
+            with anyio.CancelScope() as scope:  # the call is cancelled (its deadline passed) mid-upload
+
+                async def cancelled(n: int) -> None:
+                    if n > 2 * 1024 * 1024:
+                        scope.cancel()
+                        await anyio.sleep(1)
+
+                await provider.files.store("b", info.id, "rec1", source, cancelled)
+            assert scope.cancelled_caught
             assert await _count(provider, "at_files") == await _count(provider, "at_file_chunks") == 0
         finally:
             await provider.aclose()
