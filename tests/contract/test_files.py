@@ -249,6 +249,11 @@ async def test_long_jobs_report_progress(h: Harness, files: Path) -> None:
     assert (await h.call("export_records", table="prog", path="p.jsonl"))["records"] == 1100
     done = [p[0] for p in h.progress]
     assert done and done == sorted(done) and done[-1] == 1100
+    # sorted over several of the provider's pages (sorted here where the provider cannot sort)
+    await h.call("export_records", table="prog", path="sorted.csv", sort=[{"field": "title", "desc": True}])
+    with (files / "sorted.csv").open(encoding="utf-8-sig", newline="") as f:
+        titles = [row["title"] for row in csv.DictReader(f)]
+    assert titles == sorted((f"r{i}" for i in range(1100)), reverse=True)
 
 
 async def test_computed_columns_of_an_export_are_left_out_on_import(h: Harness, files: Path) -> None:
