@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ from anytable.config import ENV_VARS, SECRET_VARS, Settings
 from anytable.server import build_server
 
 pytestmark = pytest.mark.anyio
-MANIFEST = json.loads((Path(__file__).parents[1] / "manifest.json").read_text(encoding="utf-8"))
+MANIFEST_PATH = Path(__file__).parents[1] / "manifest.json"
+MANIFEST = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
 NOT_IN_BUNDLE = {
     "ANYTABLE_LOCAL_URL",  # PostgreSQL needs the postgres extra, which the bundle does not carry
     "ANYTABLE_LOCAL_POOL_SIZE",  # likewise
@@ -30,9 +32,13 @@ NOT_IN_BUNDLE = {
 
 
 async def test_manifest_tools_equal_the_servers(tmp_path: Path) -> None:
+    """ANYTABLE_UPDATE_SNAPSHOTS=1 rewrites the manifest's tool list, as it does the tool snapshots."""
     server, _ = build_server(Settings(local_path=str(tmp_path / "m.sqlite")))
     async with Client(server) as client:
         tools = [{"name": t.name, "description": t.description} for t in (await client.list_tools()).tools]
+    if os.environ.get("ANYTABLE_UPDATE_SNAPSHOTS") == "1":
+        MANIFEST["tools"] = tools
+        MANIFEST_PATH.write_text(json.dumps(MANIFEST, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     assert MANIFEST["tools"] == tools
 
 

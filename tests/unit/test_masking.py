@@ -50,3 +50,42 @@ def test_log_lines_and_tracebacks_are_scrubbed() -> None:
     out = stream.getvalue()
     assert SECRET not in out
     assert out.count("s3cr****") >= 2  # in the message and in the traceback
+
+
+# ------------------------------------------------- the fast paths mask exactly what the patterns do
+def _reference_scrub(text: str) -> str:
+    """scrub's secret-looking parameters and URL passwords by the two patterns alone, run over
+    every text (what scrub did before it skipped texts that cannot match)."""
+    from anytable.masking import _SECRET_PARAM, _URL_PASSWORD
+
+    text = _SECRET_PARAM.sub(lambda m: m.group(1) + m.group(2) + mask(m.group(3)), text)
+    return _URL_PASSWORD.sub(lambda m: m.group(1) + mask(m.group(2)) + m.group(3), text)
+
+
+def test_fast_paths_mask_exactly_what_the_patterns_mask() -> None:
+    import random
+
+    pieces = [
+        "http", "Postgresql", "1x", "-a", "+b.", "://", ":", "/", "@", " ", "\n", "u", "pass", "w0rd",
+        "=", '"', "Bearer ", "api_key", "APP_SECRET", "AUTHORİZATİON", "acceſs_token", "apıkey",
+        "x-acs-dingtalk-access-token", "Token", "K", "é", "%2F", "\\",
+    ]  # fmt: skip
+    rng = random.Random(20261204)
+    SECRETS.clear()
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 24)))
+        assert scrub(text) == _reference_scrub(text), text
+    assert scrub("dsn postgresql://me:hunter22@db/x, 9ftp://a:b@c") == (
+        "dsn postgresql://me:hunt****@db/x, 9ftp://a:b****@c"
+    )
+    assert scrub("appſecret=abcdefgh and authorİzation: Bearer 0123456789") == (
+        "appſecret=abcd**** and authorİzation: Bearer 0123****"
+    )
+
+
+def test_every_secret_parameter_name_holds_a_hint() -> None:
+    """scrub runs the parameter pattern only over texts holding a hint: a parameter name without
+    one would never be masked."""
+    from anytable.masking import PARAM_HINTS, SECRET_PARAMS
+
+    assert all(any(hint in name for hint in PARAM_HINTS) for name in SECRET_PARAMS)

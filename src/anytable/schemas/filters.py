@@ -69,7 +69,7 @@ SUPPORTED_OPS: dict[FieldType, tuple[str, ...]] = {
 # JSON schema of ``where`` as tools publish it: short, because every byte costs the agent context.
 # The language itself is in the server instructions, once.
 WHERE_SCHEMA: dict[str, Any] = {"type": "object"}
-SORT_SCHEMA: dict[str, Any] = {"type": "array", "items": {"type": "object"}}  # [{"field","desc"}]
+SORT_SCHEMA: dict[str, Any] = {"type": "array"}  # [{"field","desc"}], as the server instructions say
 
 
 @dataclass(frozen=True)

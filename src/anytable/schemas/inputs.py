@@ -9,17 +9,20 @@ from pydantic import Field, WithJsonSchema
 from anytable.errors import InputError
 from anytable.schemas.filters import SORT_SCHEMA, WHERE_SCHEMA
 
+# The addressing arguments: listed with an empty schema, described once by the server instructions.
 ProviderArg = str | None  # list_providers says which; needed only when several are enabled
-BaseArg = Annotated[str | None, Field(description="id or share URL")]
-TableArg = Annotated[str | None, Field(description="table id or name")]
-FieldArg = Annotated[str, Field(description="field name or id")]
+BaseArg = str | None  # id or share URL
+TableArg = str | None  # id or name
+FieldArg = str  # a field's name or id, as the instructions say
 WhereArg = Annotated[dict[str, Any] | None, WithJsonSchema(WHERE_SCHEMA)]
 SortArg = Annotated[list[dict[str, Any]] | None, WithJsonSchema(SORT_SCHEMA)]
-_IDS = {"type": "array", "items": {"type": "string"}, "minItems": 1}
+# An empty list of ids or records, or a negative max, is refused with a clear error (core): the
+# published schemas leave those bounds out, the types say enough.
+_IDS = {"type": "array", "items": {"type": "string"}}
 IdsArg = Annotated[list[str], WithJsonSchema(_IDS)]
 SomeIdsArg = Annotated[list[str] | None, WithJsonSchema(_IDS)]
 DryRunArg = bool | None
-MaxArg = Annotated[int | None, Field(ge=0)]
+MaxArg = Annotated[int | None, Field(ge=0), WithJsonSchema({"type": "integer"})]
 GroupByArg = Annotated[
     list[Any] | None,
     WithJsonSchema(
@@ -63,11 +66,9 @@ OptionsArg = Annotated[list[str] | None, Field(description="select option names;
 FieldSpecsArg = Annotated[  # [{"name", "type", "options"?}], as the tool description says
     list[dict[str, Any]] | None, WithJsonSchema({"type": "array", "items": {"type": "object"}})
 ]
-RecordsArg = Annotated[
-    list[dict[str, Any]], WithJsonSchema({"type": "array", "items": {"type": "object"}, "minItems": 1})
-]
+RecordsArg = Annotated[list[dict[str, Any]], WithJsonSchema({"type": "array", "items": {"type": "object"}})]
 UpdatesArg = Annotated[  # [{"id", "fields"}], as the tool description says
-    list[dict[str, Any]] | None, WithJsonSchema({"type": "array", "items": {"type": "object"}, "minItems": 1})
+    list[dict[str, Any]] | None, WithJsonSchema({"type": "array", "items": {"type": "object"}})
 ]
 
 

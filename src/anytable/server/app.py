@@ -25,8 +25,8 @@ from anytable.tools import TOOLSETS
 
 INSTRUCTIONS = """\
 anytable reads and edits AI tables (DingTalk AI Table, Feishu/Lark Bitable, GPTBots, local SQLite) \
-with one tool set. Address a table with provider (dingtalk, feishu, gptbots or local; needed when \
-several are enabled), base (id or share URL) and table (id or name); fields by name or id. Start with list_providers, list_tables, describe_table.
+with one tool set. Address a table with the strings provider (dingtalk, feishu, gptbots or local; needed \
+when several are enabled), base (id or share URL) and table (id or name); fields, views and roles by name or id. Start with list_providers, list_tables, describe_table.
 Values: text/phone/email strings; number; checkbox true/false; single_select an option name; \
 multi_select a list of option names; date ISO 8601 ('2026-11-22' or '2026-11-22T09:30:00+08:00') or \
 epoch ms, read back as ISO with offset; user an id or list of ids, read as [{id, name}]; url a link or \

@@ -2,10 +2,13 @@
 
 Input schemas: titles go (the property name says it), ``anyOf [X, null]`` becomes ``X`` (leaving an
 argument out is how a caller says null), defaults go (the descriptions and the server instructions
-say what is assumed), and the addressing arguments carry no description (the instructions say how a
-table is addressed, once). Output schemas keep their top level (each property's type, what is
-type) and say ``object``/``array`` below it: the shapes are the tool contract's, and the
-values themselves are self-describing JSON.
+say what is assumed), and the addressing arguments (provider, base, table: in all but one tool) are
+listed by name with an empty schema: the server instructions say once what they are (a provider id,
+a base id or share URL, a table id or name: strings). The server still checks every argument's type
+when called (a number for ``table`` is refused with a clear error). Output schemas are ``{"type": "object"}``: the shapes of the results are
+the tool contract's, the values self-describing JSON, and a list of property names with no schema
+of their own would validate nothing more (the server validates each result against its model
+before it leaves).
 """
 
 from __future__ import annotations
@@ -17,21 +20,18 @@ ADDRESSING = ("provider", "base", "table")
 
 def compact_input(schema: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = _compact(schema, nullable=False)
+    if not out.get("properties"):
+        out.pop("properties", None)  # a tool without arguments: {"type": "object"} says it
+    props = out.get("properties", {})
     for name in ADDRESSING:
-        prop = out.get("properties", {}).get(name)
-        if isinstance(prop, dict):
-            prop.pop("description", None)
+        if name in props:
+            props[name] = {}
     return out
 
 
 def compact_output(schema: dict[str, Any]) -> dict[str, Any]:
-    """The names of the result's properties (their shapes are the tool contract's, their values
-    self-describing JSON)."""
-    out: dict[str, Any] = {"type": "object"}
-    props = schema.get("properties")
-    if isinstance(props, dict):
-        out["properties"] = {name: {} for name in props}
-    return out
+    """``{"type": "object"}``: every result is a pydantic model's (see the module's docstring)."""
+    return {"type": schema.get("type", "object")}
 
 
 def _compact(schema: Any, *, nullable: bool) -> Any:
@@ -52,6 +52,9 @@ def _compact(schema: Any, *, nullable: bool) -> Any:
     any_of = out.get("anyOf")
     if isinstance(any_of, list) and len(any_of) == 2 and {"type": "null"} in any_of:
         other = next(s for s in any_of if s != {"type": "null"})
+        if "enum" in other and "type" not in other and not nullable:
+            del out["anyOf"]
+            return {**other, **out}  # an enum compacted already (its type went, the values say it)
         if set(other) <= {
             "type",
             "items",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 from anytable.core.admin import administer
 from anytable.core.service import Anytable
@@ -17,38 +17,29 @@ from anytable.schemas.inputs import BaseArg, ProviderArg, TableArg
 from anytable.tools.toolset import Tool, Toolset
 
 
-def _object(schema: dict[str, Any]) -> None:
-    schema.clear()
-    schema["type"] = "object"
-
-
 class FeishuOut(BaseModel):
     """A result object; its keys are those the tool description names (app, dashboards, form and
-    questions, view, roles, role and members, added/already, removed/not_members, deleted). The
-    published schema is just ``{"type": "object"}``: every byte of tools/list costs the agent."""
+    questions, view, roles, role and members, added/already, removed/not_members, deleted)."""
 
-    model_config = ConfigDict(extra="allow", json_schema_extra=_object)
+    model_config = ConfigDict(extra="allow")
 
 
-ViewArg = Annotated[str | None, Field(description="view or form id or name")]
-RoleArg = Annotated[str | None, Field(description="role id or name")]
-# feishu_update and feishu_delete take the same table/view/role as feishu_read, which describes them.
-Name = str | None
+Name = str | None  # a table, view (or form) or role: its id or name
 DataArg = Annotated[dict[str, Any] | None, WithJsonSchema({"type": "object"})]
 MembersArg = Annotated[list[Any] | None, WithJsonSchema({"type": "array"})]
 
 
 READ = (
-    "Feishu/Lark settings: app, dashboards, form (and questions), view (filter, hidden fields), roles, "
-    "members (of role)."
+    "Feishu/Lark settings: app, dashboards, roles, members (role), view (filter, hidden fields) or form and "
+    "questions (view)."
 )
 UPDATE = (
-    "Change Feishu/Lark settings; data per action: update_app {name,advanced}; copy_dashboard "
-    "{dashboard,name}; update_form (view) {name,description,shared,shared_limit,submit_limit_once}; "
-    "update_question (view) {question,title,description,required,visible,after}; update_view "
-    "{name,filter,hidden_fields}; create_role|update_role (role) {name,tables:[{table,perm:none|read|"
-    "edit_records|edit_all,add_records,delete_records,fields:{<field>:read|edit},records}],dashboards:"
-    "[{dashboard,perm:none|read}]}, unlisted kept; add_members (role, members as feishu_delete)."
+    "Change Feishu/Lark settings; data keys per action: update_app name,advanced; copy_dashboard dashboard,name; "
+    "update_form (view) name,description,shared,shared_limit,submit_limit_once; update_question (view) question,"
+    "title,description,required,visible,after; update_view (view) name,filter,hidden_fields; create_role|"
+    "update_role (role) name,tables:[{table,perm:none|read|edit_records|edit_all,add_records,delete_records,"
+    "fields:{<field>:read|edit},records}],dashboards:[{dashboard,perm:none|read}], unlisted kept; add_members "
+    "(role, members as feishu_delete)."
 )
 DELETE = 'Delete a custom role, or remove members (["ou_.."] or [{id,type}]) from a role.'
 
@@ -57,8 +48,8 @@ async def feishu_read(
     svc: Anytable,
     what: Literal["app", "dashboards", "form", "view", "roles", "members"],
     table: TableArg = None,
-    view: ViewArg = None,
-    role: RoleArg = None,
+    view: Name = None,
+    role: Name = None,
     provider: ProviderArg = None,
     base: BaseArg = None,
 ) -> dict[str, Any]:

@@ -29,8 +29,8 @@ async def create_field(
 async def update_field(
     svc: Anytable,
     field: FieldArg,
-    name: Annotated[str | None, Field(description="new name")] = None,
-    options: Annotated[list[str] | None, Field(description="the full new list")] = None,
+    name: str | None = None,
+    options: list[str] | None = None,
     table: TableArg = None,
     provider: ProviderArg = None,
     base: BaseArg = None,
@@ -51,7 +51,7 @@ TOOLSET = Toolset(
         Tool(
             update_field,
             FieldOut,
-            "Rename a field, or replace a select's options (removed options' values are cleared).",
+            "Rename a field (name), or replace a select's options (all of them; removed ones' values are cleared).",
             kind="write",
             idempotent=True,
         ),

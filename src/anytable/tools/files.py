@@ -25,7 +25,6 @@ ColumnsArg = Annotated[
     WithJsonSchema(
         {
             "type": "object",
-            "additionalProperties": {"type": ["string", "null"]},
             "description": "file column: field or null",
         }
     ),

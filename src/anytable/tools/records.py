@@ -40,10 +40,10 @@ async def query_records(
     table: TableArg = None,
     where: WhereArg = None,
     sort: SortArg = None,
-    fields: Annotated[list[str] | None, Field(description="field names to return")] = None,
+    fields: list[str] | None = None,
     limit: Annotated[int, Field(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Field(description="next_cursor of the last answer")] = None,
-    view: Annotated[str | None, Field(description="view id or name")] = None,
+    cursor: str | None = None,  # next_cursor of the last answer, as the instructions say
+    view: str | None = None,
     format: Literal["records", "rows"] = "records",
     provider: ProviderArg = None,
     base: BaseArg = None,
@@ -151,34 +151,35 @@ TOOLSET = Toolset(
         Tool(
             query_records,
             QueryOut,
-            "Records matching where, sorted; pass next_cursor back for more. format rows: columns once.",
+            "Records matching where, sorted. format rows: column names once.",
             kind="read",
         ),
         Tool(get_records, GetOut, "Records by id (missing: ids not found).", kind="read"),
         Tool(
             aggregate_records,
             AggregateOut,
-            "Counts, sums, averages, min/max of records matching where, per group of up to 3 fields.",
+            "Metrics (default count) of records matching where, per group; sort by group fields or labels (count, "
+            "avg(F), as).",
             kind="read",
         ),
         Tool(
             create_records,
             CreatedOut,
-            'Create records [{"<field>": value}], any number; with key, update or skip those matching by key.',
+            'Create records [{"<field>": value}], any number; key: update or skip (on_match) those matching it.',
             kind="write",
         ),
         Tool(
             update_records,
             UpdatedOut,
-            'Change records [{id, fields}], or set on every where match ({"all":true}: all); dry_run: count, '
-            "sample; max: refuse if more match.",
+            'Change records [{id, fields}], or set on where matches ({"all":true}: all); dry_run: count, sample; '
+            "max: refuse if more match.",
             kind="write",
             idempotent=True,
         ),
         Tool(
             delete_records,
             DeletedCountOut,
-            "Delete records by id, or every match of where (dry_run, max as update_records).",
+            "Delete records by id, or where matches (dry_run, max as update_records).",
             kind="destructive",
             idempotent=True,
         ),

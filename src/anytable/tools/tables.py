@@ -51,10 +51,10 @@ TOOLSET = Toolset(
         Tool(
             create_table,
             TableOut,
-            "Create a table. fields: [{name, type, options?}]; the first is the primary field.",
+            "Create a table; fields: [{name, type, options?}], the first is primary.",
             kind="write",
         ),
-        Tool(update_table, TableOut, "Rename a table (name: the new name).", kind="write", idempotent=True),
+        Tool(update_table, TableOut, "Rename a table to name.", kind="write", idempotent=True),
         Tool(
             delete_table,
             DeletedOut,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import WithJsonSchema
 
 from anytable.core.service import Anytable
 from anytable.schemas.inputs import BaseArg, ProviderArg, TableArg
@@ -21,7 +21,7 @@ async def list_views(
 async def create_view(
     svc: Anytable,
     name: str,
-    type: Annotated[str, Field(description="grid, kanban, gallery, gantt or form")] = "grid",
+    type: Annotated[str, WithJsonSchema({"enum": ["grid", "kanban", "gallery", "gantt", "form"]})] = "grid",
     table: TableArg = None,
     provider: ProviderArg = None,
     base: BaseArg = None,
@@ -31,7 +31,7 @@ async def create_view(
 
 async def delete_view(
     svc: Anytable,
-    view: Annotated[str, Field(description="view id or name")],
+    view: str,
     table: TableArg = None,
     provider: ProviderArg = None,
     base: BaseArg = None,
