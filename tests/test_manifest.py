@@ -17,6 +17,7 @@ MANIFEST_PATH = Path(__file__).parents[1] / "manifest.json"
 MANIFEST = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
 NOT_IN_BUNDLE = {
     "ANYTABLE_LOCAL_URL",  # PostgreSQL needs the postgres extra, which the bundle does not carry
+    "ANYTABLE_LOCAL_POOL_SIZE",  # likewise
     "DINGTALK_API_URL",
     "DINGTALK_OAPI_URL",
     "ANYTABLE_PROVIDER",

@@ -39,6 +39,7 @@ ENV_VARS: dict[str, str] = {
     "GPTBOTS_AGENT_ID": "gptbots_agent_id",
     "ANYTABLE_LOCAL_PATH": "local_path",
     "ANYTABLE_LOCAL_URL": "local_url",
+    "ANYTABLE_LOCAL_POOL_SIZE": "local_pool_size",
     "ANYTABLE_READ_ONLY": "read_only",
     "ANYTABLE_TIMEZONE": "timezone",
     "ANYTABLE_PROVIDER": "default_provider",
@@ -86,6 +87,7 @@ class Settings(BaseModel):
     gptbots_agent_id: str | None = None
     local_path: str | None = None
     local_url: str | None = None  # postgresql://user:password@host/db: the local store on PostgreSQL
+    local_pool_size: int = 10  # connections each server keeps to that PostgreSQL store, at most
     read_only: bool = False
     timezone: str | None = None
     default_provider: str | None = None
@@ -127,6 +129,8 @@ class Settings(BaseModel):
                 raise ConfigError(
                     f"ANYTABLE_CALL_TIMEOUT={values['call_timeout']!r} is not a number of seconds from 1 to 86400."
                 ) from None
+        if "local_pool_size" in values:
+            values["local_pool_size"] = _pool_size(values["local_pool_size"])
         if "read_only" in values:
             values["read_only"] = str(values["read_only"]).lower() in ("1", "true", "yes", "on")
         return cls(**values)
@@ -140,6 +144,22 @@ class Settings(BaseModel):
         from platformdirs import user_data_dir
 
         return Path(user_data_dir("anytable", appauthor=False)) / "anytable.sqlite"
+
+
+MAX_POOL_SIZE = 1000
+
+
+def _pool_size(raw: Any) -> int:
+    try:
+        size = int(str(raw))
+        if not 1 <= size <= MAX_POOL_SIZE:
+            raise ValueError
+    except ValueError:
+        raise ConfigError(
+            f"ANYTABLE_LOCAL_POOL_SIZE={raw!r} is not a whole number of connections from 1 to {MAX_POOL_SIZE} "
+            "(default 10; the PostgreSQL server's max_connections must hold every server's pool)."
+        ) from None
+    return size
 
 
 def _read_config_file(path: Path) -> dict[str, Any]:

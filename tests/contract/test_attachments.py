@@ -1,14 +1,19 @@
 """upload_attachment and download_attachments on every provider: by path, byte for byte, a small
-file and a 25 MB one (Feishu's chunked upload); providers without an upload API say so."""
+file and a 25 MB one (Feishu's chunked upload; local's folder on SQLite and its database on
+PostgreSQL); providers without an upload API say so. Files local keeps go with their record/table."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
 
+from anytable.errors import InputError, ProviderError
+from anytable.providers.local.files import FolderFiles
+from anytable.providers.local.provider import LocalProvider
 from tests.harness import Harness
 
 pytestmark = pytest.mark.anyio
@@ -94,35 +99,72 @@ async def test_bad_uploads_change_nothing(h: Harness, files: Path) -> None:
     assert "files" not in record["fields"]
 
 
-async def test_local_files_are_deleted_with_their_record(h: Harness, files: Path) -> None:
-    if h.provider != "local" or "upload" not in h.caps["attachments"]:
-        pytest.skip("local keeps attachment files beside its SQLite file")
+def _local(h: Harness) -> LocalProvider:
+    local = h.svc.providers["local"]
+    assert isinstance(local, LocalProvider)
+    return local
+
+
+async def _kept(h: Harness, item: dict[str, Any]) -> bytes | None:
+    """The content local still keeps for an attachment item, or None (its file is gone)."""
+    try:
+        return b"".join([chunk async for chunk in _local(h).files.read(item)])
+    except InputError:
+        return None
+
+
+async def _stored_files(h: Harness) -> int:
+    """How many files local's file store holds (in its folder, or rows and chunks in its database)."""
+    store = _local(h).files
+    if isinstance(store, FolderFiles):
+        return len([p for p in store.root.rglob("*") if p.is_file()]) if store.root.exists() else 0
+    async with _local(h).backend.transaction() as db:
+        row = await db.fetchone(
+            "SELECT (SELECT count(*) FROM at_files) + (SELECT count(*) FROM at_file_chunks)"
+        )
+    assert row is not None
+    return int(row[0])
+
+
+def _local_only(h: Harness) -> None:
+    if h.provider != "local":
+        pytest.skip("only local keeps the files it is sent")
+
+
+async def test_local_files_are_deleted_with_their_record_and_table(h: Harness, files: Path) -> None:
+    _local_only(h)
     rid = await _record(h)
     (files / "a.txt").write_text("a")
-    out = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
-    stored = Path(out["attachments"][0]["url"].removeprefix("file://"))
-    assert stored.read_text() == "a" and stored.parent.parent.parent.parent.name.endswith(".files")
+    (files / "big.bin").write_bytes(os.urandom(BIG))
+    await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
+    out = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="big.bin")
+    small, big = out["attachments"]
+    assert await _kept(h, small) == b"a" and await _kept(h, big) == (files / "big.bin").read_bytes()
     await h.call("delete_records", table="docs", record_ids=[rid])
-    assert not stored.exists() and not stored.parent.exists()
+    assert await _kept(h, small) is None and await _kept(h, big) is None
+    assert await _stored_files(h) == 0  # the bytes are gone too, not only the names
+    if isinstance(_local(h).files, FolderFiles):
+        assert not Path(small["url"].removeprefix("file://")).parent.exists()
     rid = (await h.call("create_records", table="docs", records=[{"title": "b"}]))["ids"][0]
     out = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
-    stored = Path(out["attachments"][0]["url"].removeprefix("file://"))
     await h.call("delete_table", table="docs")
-    assert not stored.exists()
+    assert await _kept(h, out["attachments"][0]) is None
+    assert await _stored_files(h) == 0
 
 
 async def test_local_files_are_deleted_with_records_deleted_by_where(h: Harness, files: Path) -> None:
-    if h.provider != "local" or "upload" not in h.caps["attachments"]:
-        pytest.skip("local keeps attachment files beside its SQLite file")
+    _local_only(h)
     rid = await _record(h)
     keep = (await h.call("create_records", table="docs", records=[{"title": "keep"}]))["ids"][0]
     (files / "a.txt").write_text("a")
     out = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
-    stored = Path(out["attachments"][0]["url"].removeprefix("file://"))
     kept = await h.call("upload_attachment", table="docs", record_id=keep, field="files", path="a.txt")
+    assert await _stored_files(h) > 0
+    before = await _stored_files(h)
     await h.call("delete_records", table="docs", where={"field": "title", "op": "eq", "value": "合同"})
-    assert not stored.exists() and not stored.parent.exists()
-    assert Path(kept["attachments"][0]["url"].removeprefix("file://")).read_text() == "a"
+    assert await _kept(h, out["attachments"][0]) is None
+    assert await _kept(h, kept["attachments"][0]) == b"a"
+    assert await _stored_files(h) == before // 2
 
 
 async def test_concurrent_uploads_to_one_record_keep_every_file(h: Harness, files: Path) -> None:
@@ -168,16 +210,7 @@ async def test_file_systems_without_hard_links_copy_instead(
 async def test_a_failed_record_update_keeps_no_stored_file(
     h: Harness, files: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if h.provider != "local":
-        pytest.skip("only local keeps the files it is sent")
-    from anytable.errors import ProviderError
-    from anytable.providers.local.provider import LocalProvider
-
-    local = h.svc.providers["local"]
-    assert isinstance(local, LocalProvider)
-    if local.files is None:
-        pytest.skip("local on PostgreSQL keeps no attachment files")
-    store = local.files
+    _local_only(h)
     rid = await _record(h)
     (files / "a.txt").write_text("a")
 
@@ -187,4 +220,4 @@ async def test_a_failed_record_update_keeps_no_stored_file(
     monkeypatch.setattr(h.svc, "update_records", refused)
     message = await h.fails("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
     assert "could not be updated" in message
-    assert [p for p in store.root.rglob("*") if p.is_file()] == []  # the stored copy is gone too
+    assert await _stored_files(h) == 0  # the stored copy is gone too

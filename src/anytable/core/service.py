@@ -81,7 +81,7 @@ class Anytable:
     def list_providers(self) -> dict[str, Any]:
         out = []
         for pid, spec in self.specs.items():
-            enabled = self.providers.get(pid)  # its own capabilities (local on PostgreSQL keeps no files)
+            enabled = self.providers.get(pid)  # its own capabilities where it is enabled
             caps = enabled.capabilities if enabled is not None else spec.capabilities
             out.append(
                 {

@@ -16,12 +16,15 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from anytable.config import Settings
 from anytable.errors import ConfigError
 from anytable.schemas.fields import USER_TYPES, FieldInfo, FieldType
 from anytable.schemas.values import SPACE
+
+if TYPE_CHECKING:
+    from anytable.providers.local.files import FileStore
 
 Row = tuple[Any, ...]
 JSON_LIST_TYPES = frozenset({FieldType.multi_select, FieldType.link, FieldType.attachment}) | USER_TYPES
@@ -102,6 +105,7 @@ class Dialect:
     # (SQLite: a write transaction already excludes every other).
     lock_share = ""
     lock_update = ""
+    bytes_type = "BLOB"  # the column type of raw bytes (attachment files kept in the database)
 
     # ------------------------------------------------------------------------- JSON values
     def json_get(self, expr: str, key: str) -> str:
@@ -191,6 +195,10 @@ class Backend(ABC):
     async def aclose(self) -> None: ...
 
     @abstractmethod
+    def file_store(self) -> FileStore:
+        """Where this store keeps the files of its attachment fields."""
+
+    @abstractmethod
     def credentials(self) -> dict[str, str]:
         """Where the store is, masked where secret (for doctor and the tools' config)."""
 
@@ -214,4 +222,4 @@ def store_backend(settings: Settings) -> Backend:
                 "pip install 'anytable-mcp[postgres]' (or unset ANYTABLE_LOCAL_URL to use SQLite)."
             ) from None
         raise
-    return PostgresBackend(settings.local_url)
+    return PostgresBackend(settings.local_url, settings.local_pool_size)

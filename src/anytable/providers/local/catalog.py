@@ -37,10 +37,25 @@ def _meta(d: Dialect) -> list[str]:
     return ["CREATE TABLE IF NOT EXISTS at_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"]
 
 
+def _files(d: Dialect) -> list[str]:
+    """Attachment files kept in the database (``dbfiles.py``): a row per file, its bytes in chunks."""
+    return [
+        """CREATE TABLE IF NOT EXISTS at_files (
+    id TEXT PRIMARY KEY, base TEXT NOT NULL, table_id TEXT NOT NULL, record_id TEXT NOT NULL,
+    name TEXT NOT NULL, size BIGINT NOT NULL, chunks INTEGER NOT NULL, created_ms BIGINT NOT NULL
+)""",
+        "CREATE INDEX IF NOT EXISTS at_files_record ON at_files (table_id, record_id)",
+        f"""CREATE TABLE IF NOT EXISTS at_file_chunks (
+    file_id TEXT NOT NULL REFERENCES at_files(id) ON DELETE CASCADE, n INTEGER NOT NULL,
+    data {d.bytes_type} NOT NULL, PRIMARY KEY (file_id, n)
+)""",
+    ]
+
+
 # The store's own tables, versioned and forward-only: migration n brings a store from version n to
 # n + 1 (version 0: a new file, or a store made before versions were kept, which has no at_meta).
 # Append new migrations; never edit a released one.
-MIGRATIONS: list[Callable[[Dialect], list[str]]] = [_catalogue, _meta]
+MIGRATIONS: list[Callable[[Dialect], list[str]]] = [_catalogue, _meta, _files]
 STORE_VERSION = len(MIGRATIONS)
 
 

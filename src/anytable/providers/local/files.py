@@ -1,6 +1,13 @@
-"""Files of local attachment fields: kept in a folder beside the SQLite file
-(``<name>.files/<base>/<table id>/<record id>/<file name>``), deleted with their record or table.
-An attachment item is ``{"name", "url": "file:///...", "type", "size"}``.
+"""Where the local store keeps the files of its attachment fields: one interface, two places.
+
+- :class:`FolderFiles` (SQLite): a folder beside the SQLite file
+  (``<name>.files/<base>/<table id>/<record id>/<file name>``); an item's url is ``file:///...``.
+- ``DatabaseFiles`` (PostgreSQL, ``dbfiles.py``): in the store's own tables, so that every replica
+  sees them; an item's url is ``anytable-local://files/<file id>``.
+
+The backend chooses (``Backend.file_store``). Either way an attachment item is
+``{"name", "url", "type", "size"}``, at most ``MAX_FILE`` bytes, and its file is deleted with its
+record (by id or by filter) or its table.
 """
 
 from __future__ import annotations
@@ -10,9 +17,10 @@ import os
 import re
 import shutil
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -21,6 +29,9 @@ import anyio
 from anytable.errors import InputError
 from anytable.files.newfile import link_new
 from anytable.providers.base import Sent
+
+if TYPE_CHECKING:
+    from anytable.providers.local.backend import Db
 
 MAX_FILE = 1024 * 1024 * 1024  # 1 GB: the most one local attachment may be
 CHUNK = 1024 * 1024
@@ -31,7 +42,49 @@ def _part(name: str) -> str:
     return _UNSAFE.sub("_", name).strip(" .") or "_"
 
 
-class LocalFiles:
+def attachment_item(name: str, url: str, size: int) -> dict[str, Any]:
+    """The value local stores for one kept file (its type guessed from the name)."""
+    return {
+        "name": name,
+        "url": url,
+        "type": mimetypes.guess_type(name)[0] or "application/octet-stream",
+        "size": size,
+    }
+
+
+def not_kept(item: dict[str, Any]) -> InputError:
+    url = str(item.get("url") or "")
+    return InputError(
+        f"Attachment {item.get('name')!r} is a link ({url[:80]}), not a file kept by local: open its url instead."
+    )
+
+
+class FileStore(ABC):
+    """The files of one local store's attachment fields."""
+
+    @abstractmethod
+    async def store(
+        self, base: str, table_id: str, record_id: str, source: Path, sent: Sent
+    ) -> dict[str, Any]:
+        """Keep a copy of ``source`` for ``record_id``; its attachment item. ``sent(n)``: bytes kept so far."""
+
+    @abstractmethod
+    def read(self, item: dict[str, Any]) -> AsyncIterator[bytes]:
+        """The content of the file ``item`` names, in chunks; InputError when it names none kept here."""
+
+    @abstractmethod
+    async def discard(self, item: dict[str, Any]) -> None:
+        """Delete the one file ``store`` kept for ``item`` (its record was not updated to hold it)."""
+
+    async def forget(self, db: Db, base: str, table_id: str, record_ids: list[str] | None) -> None:  # noqa: B027
+        """Inside the transaction that deletes these records (None: the whole table): delete what of
+        their files the database holds (committed or rolled back with the records)."""
+
+    async def sweep(self, base: str, table_id: str, record_ids: list[str] | None) -> None:  # noqa: B027
+        """After that transaction committed: delete what of their files lives outside the database."""
+
+
+class FolderFiles(FileStore):
     def __init__(self, root: Path) -> None:
         self.root = root
 
@@ -65,12 +118,7 @@ class LocalFiles:
         target = await anyio.to_thread.run_sync(copy)
         size = target.stat().st_size
         await sent(size)
-        return {
-            "name": name,
-            "url": target.as_uri(),
-            "type": mimetypes.guess_type(name)[0] or "application/octet-stream",
-            "size": size,
-        }
+        return attachment_item(name, target.as_uri(), size)
 
     def path_of(self, item: dict[str, Any]) -> Path:
         """The stored file an attachment item names; refused when it is a link, not a file kept here."""
@@ -80,9 +128,7 @@ class LocalFiles:
             path = Path(url2pathname(parsed.path)).resolve()
             if path.is_relative_to(self.root.resolve()) and path.is_file():
                 return path
-        raise InputError(
-            f"Attachment {item.get('name')!r} is a link ({url[:80]}), not a file kept by local: open its url instead."
-        )
+        raise not_kept(item)
 
     async def read(self, item: dict[str, Any]) -> AsyncIterator[bytes]:
         path = self.path_of(item)
@@ -91,12 +137,10 @@ class LocalFiles:
                 yield chunk
 
     async def discard(self, item: dict[str, Any]) -> None:
-        """Delete the one file ``store`` kept for ``item`` (its record was not updated to hold it)."""
         path = self.path_of(item)
         await anyio.to_thread.run_sync(lambda: path.unlink(missing_ok=True))
 
-    async def forget(self, base: str, table_id: str, record_ids: list[str] | None = None) -> None:
-        """Delete the files of these records (None: of the whole table)."""
+    async def sweep(self, base: str, table_id: str, record_ids: list[str] | None) -> None:
         targets = (
             [self.folder(base, table_id)]
             if record_ids is None

@@ -26,6 +26,8 @@ from anytable.errors import ConfigError, ProviderError
 from anytable.masking import mask_url, scrub
 from anytable.providers.local.backend import JSON_TYPES, Backend, Db, Dialect, Row, keep, quote
 from anytable.providers.local.catalog import migrate
+from anytable.providers.local.dbfiles import DatabaseFiles
+from anytable.providers.local.files import FileStore
 from anytable.schemas.fields import FieldInfo, FieldType
 from anytable.schemas.values import SPACE
 
@@ -55,6 +57,7 @@ class PostgresDialect(Dialect):
     migration_lock = "SELECT pg_advisory_xact_lock(7311947001)"  # any fixed number: anytable's migrations
     lock_share = " FOR SHARE OF t"
     lock_update = " FOR UPDATE OF t"
+    bytes_type = "BYTEA"
 
     def json_get(self, expr: str, key: str) -> str:
         return f"(({expr} ->> '{key}') COLLATE \"C\")"
@@ -265,7 +268,7 @@ class PostgresBackend(Backend):
                 raise ProviderError(
                     f"All {self.max_connections} connections to the PostgreSQL store stayed busy (or could "
                     f"not be opened) for {CONNECT_TIMEOUT:.0f} s; nothing was done. Call again, or ask for "
-                    "less at once.",
+                    "less at once (or raise ANYTABLE_LOCAL_POOL_SIZE).",
                     kind="transient",
                     provider="local",
                 ) from None
@@ -277,8 +280,11 @@ class PostgresBackend(Backend):
             pool, self._pool = self._pool, None
             await pool.close()
 
+    def file_store(self) -> FileStore:
+        return DatabaseFiles(self)  # in the database: every replica sees them
+
     def credentials(self) -> dict[str, str]:
         return {"ANYTABLE_LOCAL_URL": mask_url(self.url)}
 
     def describe(self) -> str:
-        return f"PostgreSQL {mask_url(self.url)}"
+        return f"PostgreSQL {mask_url(self.url)}, a pool of up to {self.max_connections} connections"

@@ -34,7 +34,7 @@ from anytable.providers.local import catalog, records
 from anytable.providers.local.aggregate import key_lookup, run_aggregate
 from anytable.providers.local.backend import SYSTEM_COLUMNS, Backend, Db, Row, keep, store_backend
 from anytable.providers.local.catalog import field_column, records_table
-from anytable.providers.local.files import MAX_FILE, LocalFiles
+from anytable.providers.local.files import MAX_FILE, FileStore
 from anytable.providers.local.sql import after, compile_where, order_by
 from anytable.providers.local.sqlite import SqliteBackend
 from anytable.schemas.fields import FieldInfo, FieldSpec, FieldType, TableInfo, TableSchema
@@ -64,11 +64,6 @@ LOCAL_TYPES = [
 ]
 
 
-def _files_beside(db: Path) -> Path:
-    """The folder of attachment files beside the SQLite file (``anytable.sqlite`` -> ``anytable.files``)."""
-    return db.with_name(db.stem + ".files")
-
-
 def _fingerprint(fields: list[FieldInfo]) -> tuple[Any, ...]:
     return tuple((f.id, f.name, f.type, tuple(f.options or ())) for f in fields)
 
@@ -95,8 +90,7 @@ class LocalProvider(Provider):
 
     @classmethod
     def from_settings(cls, settings: Settings, transport: httpx.AsyncBaseTransport | None = None) -> Self:
-        files = None if settings.local_url else _files_beside(settings.local_db_path())
-        return cls(store_backend(settings), files)
+        return cls(store_backend(settings))
 
     @classmethod
     def masked_credentials(cls, settings: Settings) -> dict[str, str]:
@@ -104,14 +98,10 @@ class LocalProvider(Provider):
             return {"ANYTABLE_LOCAL_URL": mask_url(settings.local_url)}
         return {"ANYTABLE_LOCAL_PATH": str(settings.local_db_path())}
 
-    def __init__(self, store: Path | Backend, files: Path | None = None) -> None:
+    def __init__(self, store: Path | Backend, files: FileStore | None = None) -> None:
         self.backend = store if isinstance(store, Backend) else SqliteBackend(store)
         self.dialect = self.backend.dialect
-        if files is None and isinstance(store, Path):
-            files = _files_beside(store)
-        self.files = LocalFiles(files) if files is not None else None
-        if self.files is None:  # a store with no folder beside it keeps no files
-            self.capabilities = self.capabilities.model_copy(update={"attachments": []})
+        self.files = files or self.backend.file_store()  # SQLite: a folder beside it; PostgreSQL: in it
         self._verified: dict[str, tuple[int, tuple[Any, ...]]] = {}  # table id -> (version, fields)
         self._cursor_key: bytes | None = None
 
@@ -190,8 +180,8 @@ class LocalProvider(Provider):
     async def delete_table(self, base: str, table_id: str) -> None:
         async with self.backend.transaction(write=True) as db:
             await catalog.delete_table(db, base, table_id)
-        if self.files is not None:
-            await self.files.forget(base, table_id)
+            await self.files.forget(db, base, table_id, None)
+        await self.files.sweep(base, table_id, None)
 
     async def create_field(self, base: str, table: TableSchema, spec: FieldSpec) -> FieldInfo:
         async with self.backend.transaction(write=True) as db:
@@ -288,9 +278,10 @@ class LocalProvider(Provider):
             if matched == 0 or (at_most is not None and matched > at_most):
                 return matched
             if values is None:
-                if self.files is not None and any(f.type is FieldType.attachment for f in table.fields):
+                if any(f.type is FieldType.attachment for f in table.fields):
                     rows = await db.fetchall(f"SELECT rid FROM {name} WHERE {where_sql}", where_params)
                     gone = [str(r[0]) for r in rows]
+                    await self.files.forget(db, base, table.id, gone)
                 await db.execute(f"DELETE FROM {name} WHERE {where_sql}", where_params)
             else:
                 await records.check_links(db, table, [values])
@@ -302,8 +293,8 @@ class LocalProvider(Provider):
                     f"UPDATE {name} SET {sets}, modified_ms = ? WHERE {where_sql}",
                     [*params, int(time.time() * 1000), *where_params],
                 )
-        if gone and self.files is not None:
-            await self.files.forget(base, table.id, gone)
+        if gone:
+            await self.files.sweep(base, table.id, gone)
         return matched
 
     async def find_keys(
@@ -372,8 +363,8 @@ class LocalProvider(Provider):
                     f"No records with ids {', '.join(absent[:20])} in table {table.name!r}; nothing was deleted."
                 )
             await db.executemany(f"DELETE FROM {records_table(table.id)} WHERE rid = ?", [(i,) for i in ids])
-        if self.files is not None:
-            await self.files.forget(base, table.id, ids)
+            await self.files.forget(db, base, table.id, ids)
+        await self.files.sweep(base, table.id, ids)
 
     # ------------------------------------------------------------------------ attachments
     max_attachment_bytes = MAX_FILE
@@ -381,15 +372,10 @@ class LocalProvider(Provider):
     async def upload_file(
         self, base: str, table: TableSchema, record_id: str, path: Path, sent: Sent
     ) -> dict[str, Any]:
-        if self.files is None:
-            raise self.no_attachments("upload_attachment")
         return await self.files.store(base, table.id, record_id, path, sent)
 
     async def discard_file(self, base: str, table: TableSchema, item: dict[str, Any]) -> None:
-        if self.files is not None:
-            await self.files.discard(item)
+        await self.files.discard(item)
 
     def read_file(self, base: str, table: TableSchema, item: dict[str, Any]) -> AsyncIterator[bytes]:
-        if self.files is None:
-            raise self.no_attachments("download_attachments")
         return self.files.read(item)

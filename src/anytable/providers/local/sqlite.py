@@ -15,6 +15,7 @@ import anyio
 from anytable.errors import ConfigError, ProviderError
 from anytable.providers.local.backend import Backend, Db, Dialect, Row
 from anytable.providers.local.catalog import migrate
+from anytable.providers.local.files import FileStore, FolderFiles
 from anytable.schemas.aggregate import period_start
 
 T = TypeVar("T")
@@ -133,6 +134,10 @@ class SqliteBackend(Backend):
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
+
+    def file_store(self) -> FileStore:
+        """A folder beside the file (``anytable.sqlite`` -> ``anytable.files``)."""
+        return FolderFiles(self.path.with_name(self.path.stem + ".files"))
 
     def credentials(self) -> dict[str, str]:
         return {"ANYTABLE_LOCAL_PATH": str(self.path)}
