@@ -98,7 +98,7 @@ async def make_table(url: str, name: str) -> None:
         await svc.aclose()
 
 
-async def replicas(url: str, tmp: Path, repeat: int = 3) -> None:
+async def replicas(url: str, tmp: Path, repeat: int = 5) -> None:
     """Each configuration ``repeat`` times, alternating, into a table of its own; the median rates.
     The clock runs from the first call sent to the last answer (starting and stopping the server
     processes is not part of it)."""
