@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import anyio
 
+from anytable.bulk import paused
 from anytable.core.addressing import Address
 from anytable.core.batches import PAST, BatchLoop, Outcome
 from anytable.core.catalog import Catalog
@@ -49,10 +50,10 @@ class Writer:
         (the table may have changed since we cached it). In a worker thread: checking many records
         takes seconds, which must not stall the event loop."""
         try:
-            return schema, await anyio.to_thread.run_sync(check, schema)
+            return schema, await anyio.to_thread.run_sync(paused, check, schema)
         except InputError:
             schema = await self.catalog.schema(addr, fresh=True)
-            return schema, await anyio.to_thread.run_sync(check, schema)
+            return schema, await anyio.to_thread.run_sync(paused, check, schema)
 
     # ------------------------------------------------------------------------- create (and upsert)
     async def create_records(
