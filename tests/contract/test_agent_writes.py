@@ -279,8 +279,12 @@ async def test_upsert_by_a_multi_select_key(h: Harness) -> None:
     assert after == [("three", ("c",)), ("two", ("a", "b"))]
 
 
-async def test_records_are_checked_off_the_event_loop(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Checking many records takes seconds: it runs in a worker thread, never on the event loop."""
+async def test_many_values_are_checked_off_the_event_loop(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checking many values takes long: a worker thread does it, never the event loop. A few (about
+    a millisecond of work) are checked in place, so that many small concurrent calls do not each
+    take a thread."""
     threads: list[threading.Thread] = []
     coercer = writing.record_coercer
 
@@ -289,9 +293,12 @@ async def test_records_are_checked_off_the_event_loop(h: Harness, monkeypatch: p
         return coercer(*args, **kwargs)
 
     monkeypatch.setattr(writing, "record_coercer", spy)
-    ids = await numbered(h, 2)
+    ids = await numbered(h, writing.INLINE_CHECK // 2 + 1)  # two values a record: just over the line
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    threads.clear()
     await h.call("update_records", table="jobs", records=[{"id": ids[0], "fields": {"title": "x"}}])
     await h.call(
         "update_records", table="jobs", where={"field": "n", "op": "eq", "value": 1}, set={"title": "y"}
     )
-    assert len(threads) >= 3 and threading.main_thread() not in threads
+    await h.call("create_records", table="jobs", records=[{"title": "z", "n": -1}])
+    assert threads == [threading.main_thread()] * 3

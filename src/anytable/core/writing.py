@@ -29,6 +29,7 @@ from anytable.schemas.filters import Node, parse_where
 from anytable.schemas.values import record_coercer, short
 
 T = TypeVar("T")
+INLINE_CHECK = 1_000  # values checked on the event loop (about a millisecond); more go to a worker thread
 GUARD = 10_000  # a where matching more than this needs a dry run first, or max
 DRY_RUN_TTL = 900.0
 SAMPLE = 5
@@ -44,16 +45,24 @@ class Writer:
 
     # ------------------------------------------------------------------------- checking input
     async def _coerced(
-        self, addr: Address, schema: TableSchema, check: Callable[[TableSchema], T]
+        self, addr: Address, schema: TableSchema, check: Callable[[TableSchema], T], count: int
     ) -> tuple[TableSchema, T]:
-        """``check`` against the cached schema, and once more against a fresh one if it fails
-        (the table may have changed since we cached it). In a worker thread: checking many records
-        takes seconds, which must not stall the event loop."""
+        """``check`` of ``count`` values against the cached schema, and once more against a fresh
+        one if it fails (the table may have changed since we cached it). Many values are checked in
+        a worker thread (seconds must not stall the event loop); a few, a millisecond or so of work,
+        right here: many concurrent calls would otherwise each take a thread and contend for the
+        interpreter with the event loop, which then serves its connections late."""
+
+        async def run(s: TableSchema) -> T:
+            if count <= INLINE_CHECK:
+                return check(s)
+            return await anyio.to_thread.run_sync(paused, check, s)
+
         try:
-            return schema, await anyio.to_thread.run_sync(paused, check, schema)
+            return schema, await run(schema)
         except InputError:
             schema = await self.catalog.schema(addr, fresh=True)
-            return schema, await anyio.to_thread.run_sync(paused, check, schema)
+            return schema, await run(schema)
 
     # ------------------------------------------------------------------------- create (and upsert)
     async def create_records(
@@ -82,7 +91,7 @@ class Writer:
             coerce = record_coercer(s, self.tz, keep_none=False)
             return [coerce(r, i) for i, r in enumerate(records)]
 
-        schema, rows = await self._coerced(addr, await self.catalog.schema(addr), check)
+        schema, rows = await self._coerced(addr, await self.catalog.schema(addr), check, _values(records))
         return await self.create_checked(addr, schema, rows, progress, key=key, on_match=on_match)
 
     async def create_checked(
@@ -243,7 +252,12 @@ class Writer:
                 rows.append((item["id"], values))
             return rows
 
-        schema, rows = await self._coerced(addr, await self.catalog.schema(addr), check)
+        schema, rows = await self._coerced(
+            addr,
+            await self.catalog.schema(addr),
+            check,
+            _values([r.get("fields") for r in records if isinstance(r, dict)]),
+        )
         addr.provider.check_rows(schema, [values for _, values in rows], update=True)
         await self._update(addr, schema, rows, progress)
         return {"updated": len(rows)}
@@ -337,7 +351,7 @@ class Writer:
                 except InputError as exc:
                     raise InputError(f"set: {exc.message}") from None
 
-            schema, checked = await self._coerced(addr, schema, check)
+            schema, checked = await self._coerced(addr, schema, check, len(set_))
             addr.provider.check_rows(schema, [checked], update=True)
             values = checked
             node = self._where(schema, where, tool)
@@ -409,3 +423,8 @@ class Writer:
                 f"{tool}: {matched} records match where (more than {GUARD:,}); nothing was changed. Call it with "
                 f"dry_run: true first, or pass max: {matched} to confirm."
             )
+
+
+def _values(records: list[Any]) -> int:
+    """How many field values ``records`` hold (what checking them costs)."""
+    return sum(len(r) if isinstance(r, dict) else 1 for r in records)
