@@ -101,3 +101,29 @@ def test_a_field_named_twice_by_name_and_by_id_is_refused() -> None:
     with pytest.raises(InputError, match="given twice"):
         coerce({"f1": None, "title": "b"}, 0)
     assert coerce({"f1": "a", "n": 1}, 0) == {"title": "a", "n": 1}
+
+
+@pytest.mark.parametrize("kind", [FieldType.date, FieldType.text, FieldType.user, FieldType.checkbox])
+def test_a_page_renders_each_value_as_render_read_does(kind: FieldType) -> None:
+    from anytable.core.reading import read_format
+    from anytable.schemas.values import render_read
+
+    field = FieldInfo(id="f", name="f", type=kind)
+    read = read_format(field, TZ)
+    for value in [
+        None,
+        1_795_000_000_000,
+        1_795_000_000_000,
+        1.5,
+        -1,
+        "",
+        [],
+        ["x"],
+        {"id": "u"},
+        "2026-01-01",
+    ]:
+        if kind is FieldType.checkbox:
+            assert read(value) is bool(value)
+            continue
+        expected = render_read(field, value, TZ)
+        assert read(value) == (None if expected in ("", []) else expected), value

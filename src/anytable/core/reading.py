@@ -97,8 +97,8 @@ def value_renderer(field: FieldInfo, tz: tzinfo) -> Callable[[Any], Any] | None:
         seen: dict[Any, Any] = {}  # dates repeat (days, imported batches): render each once
 
         def date(value: Any) -> Any:
-            if value is None:
-                return None
+            if type(value) is not int and type(value) is not float:  # None, or what a provider sent
+                return None if value is None else _plain(render_read(field, value, tz))
             out = seen.get(value)
             if out is None:
                 out = _plain(render_read(field, value, tz))
