@@ -1,4 +1,5 @@
-"""The cycle collector is paused while bulk jobs build their objects, and resumed after the last."""
+"""The cycle collector is paused while bulk jobs build their objects, and resumed after the last;
+what a job keeps alive while it sends is frozen out of full collections until the last job ends."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import threading
 
 import pytest
 
-from anytable.bulk import many_objects, paused
+from anytable.bulk import many_objects, paused, settled
 
 
 def test_paused_for_the_job_and_resumed_after_the_last_of_overlapping_jobs() -> None:
@@ -52,3 +53,40 @@ def test_jobs_in_threads() -> None:
     for t in threads:
         t.join()
     assert gc.isenabled()
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a cycle: only the collector frees it
+
+
+def test_what_is_alive_when_a_job_settles_is_left_out_until_the_last_job_ends() -> None:
+    import weakref
+
+    node = _Node()
+    gone = weakref.ref(node)
+    with settled():
+        assert gc.get_freeze_count() > 0
+        with settled():  # a second job overlapping the first
+            pass
+        assert gc.get_freeze_count() > 0  # the first still runs
+        del node  # garbage now, but frozen: full collections do not walk it while the job runs
+        gc.collect()
+        assert gone() is not None
+    assert gc.get_freeze_count() == 0
+    gc.collect()  # given back to the collector: nothing leaks
+    assert gone() is None
+
+
+def test_what_a_paused_block_builds_in_a_settled_job_is_settled_too() -> None:
+    with settled():
+        frozen = gc.get_freeze_count()
+        built = paused(lambda: [[i] for i in range(1_000)])
+        assert gc.get_freeze_count() >= frozen + len(built)
+    assert gc.get_freeze_count() == 0
+
+
+def test_settled_ends_when_the_job_fails() -> None:
+    with pytest.raises(ValueError), settled():
+        raise ValueError("batch refused")
+    assert gc.get_freeze_count() == 0

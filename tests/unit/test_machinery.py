@@ -141,3 +141,20 @@ async def test_batch_loop_with_work_ahead_reports_a_stop_part_way() -> None:
             addr, schema, "create", list(range(35)), send, None, size=10, ahead=lambda c: None
         )
     assert stopped.value.done == 20 and "records 20-34 were not" in stopped.value.message
+
+
+async def test_batch_loop_keeps_what_it_sends_out_of_full_collections_while_it_sends() -> None:
+    import gc
+
+    addr, schema = _loop_target()
+    frozen: list[int] = []
+
+    async def send(chunk: list[int]) -> None:
+        frozen.append(gc.get_freeze_count())
+
+    await BatchLoop().run(addr, schema, "create", list(range(35)), send, None, size=10)
+    assert len(frozen) == 4 and min(frozen) > 0  # the rows to send are not walked again every few batches
+    assert gc.get_freeze_count() == 0  # and given back to the collector at the end
+    frozen.clear()
+    await BatchLoop().run(addr, schema, "create", list(range(5)), send, None, size=10)
+    assert frozen == [0]  # one batch: nothing to gain

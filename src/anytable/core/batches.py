@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 import anyio
 
+from anytable.bulk import settled
 from anytable.core.addressing import Address
 from anytable.core.progress import Progress
 from anytable.errors import AnytableError, PartialWriteError, ProviderError
@@ -65,31 +67,32 @@ class BatchLoop:
         total = len(items)
         lock = self._lock(addr, schema.id)
         chunks = chunked(items, size, nbytes)
-        for k, chunk in enumerate(chunks):
+        with settled() if len(chunks) > 1 else nullcontext():  # see anytable.bulk
+            for k, chunk in enumerate(chunks):
 
-            async def one(chunk: list[T] = chunk) -> CreateResult | None:
-                if lock is None:
-                    return await send(chunk)
-                async with lock:
-                    return await send(chunk)
+                async def one(chunk: list[T] = chunk) -> CreateResult | None:
+                    if lock is None:
+                        return await send(chunk)
+                    async with lock:
+                        return await send(chunk)
 
-            try:
-                if ahead is not None and k + 1 < len(chunks):
-                    result = await _alongside(ahead, chunks[k + 1], one)
-                else:
-                    result = await one()
-            except Exception as exc:  # reported with what was stored
-                raise _partial(verb, exc, out, total, len(chunk), again) from None
-            if result is not None:
-                for j, rid in enumerate(result.ids):
-                    if j in result.failed:
-                        out.failed.append({"index": out.done + j, "error": result.failed[j]})
-                        out.ids.append(None)
+                try:
+                    if ahead is not None and k + 1 < len(chunks):
+                        result = await _alongside(ahead, chunks[k + 1], one)
                     else:
-                        out.ids.append(rid)
-            out.done += len(chunk)
-            if progress is not None and total > len(chunk):
-                await progress(out.done, total, f"{PAST[verb]} {out.done - len(out.failed)} of {total}")
+                        result = await one()
+                except Exception as exc:  # reported with what was stored
+                    raise _partial(verb, exc, out, total, len(chunk), again) from None
+                if result is not None:
+                    for j, rid in enumerate(result.ids):
+                        if j in result.failed:
+                            out.failed.append({"index": out.done + j, "error": result.failed[j]})
+                            out.ids.append(None)
+                        else:
+                            out.ids.append(rid)
+                out.done += len(chunk)
+                if progress is not None and total > len(chunk):
+                    await progress(out.done, total, f"{PAST[verb]} {out.done - len(out.failed)} of {total}")
         return out
 
     def _lock(self, addr: Address, table_id: str) -> anyio.Lock | None:

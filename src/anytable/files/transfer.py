@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from anytable.bulk import paused
+from anytable.bulk import paused, settled
 from anytable.core.reading import read_format
 from anytable.core.upsert import KeyIndex, parse_key
 from anytable.errors import InputError, PartialWriteError
@@ -25,7 +25,7 @@ from anytable.files.formats import Format, Parsed, open_writer, pick_format, pla
 from anytable.files.roots import FileRoots
 from anytable.providers.base import Record
 from anytable.schemas.fields import FieldInfo, FieldType, TableSchema
-from anytable.schemas.values import is_empty, record_coercer
+from anytable.schemas.values import field_coercer, is_empty
 
 if TYPE_CHECKING:
     from anytable.core.addressing import Address
@@ -118,6 +118,22 @@ async def import_records(
         raise InputError(f"on_match {on_match!r} is unknown; use update or skip.")
     source = roots.readable(path, MAX_IMPORT_BYTES)
     kind = pick_format(fmt, source)
+    with settled():  # see anytable.bulk
+        return await _import(svc, addr, source, kind, columns, key, on_match, dry_run, skip_invalid, progress)
+
+
+async def _import(
+    svc: Anytable,
+    addr: Address,
+    source: Path,
+    kind: Format,
+    columns: dict[str, str | None] | None,
+    key: list[str] | None,
+    on_match: str | None,
+    dry_run: bool,
+    skip_invalid: bool,
+    progress: Progress,
+) -> dict[str, Any]:
     schema, read = await _schema_and_file(svc, addr, source, kind)  # the table's errors raised as they are
     try:
         if isinstance(read, Exception):
@@ -328,23 +344,30 @@ def _check(
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, str]]]:
     """Every row as create_records would store it, or why it cannot be (worker thread)."""
     make = json_reader if kind == "jsonl" else cell_reader
-    readers = [(column, field.name, make(field)) for column, field in mapping.items()]
-    coerce = record_coercer(schema, svc.tz, keep_none=False)
+    # each cell read and coerced in one step, as create_records' coercion (record_coercer) would
+    steps = [(column, field.name, make(field), field_coercer(field)) for column, field in mapping.items()]
+    tz = svc.tz
     good: list[tuple[int, dict[str, Any]]] = []
     failed: list[tuple[int, str]] = list(parsed.errors)
     for line, cells in parsed.rows:
+        row: dict[str, Any] = {}
+        given = False
         try:
-            values: dict[str, Any] = {}
-            for column, field_name, read in readers:
+            for column, field_name, read, coerce in steps:
                 value = read(cells.get(column))
-                if value is not None:
-                    values[field_name] = value
-            if not values:
-                failed.append((line, "no value in any imported column"))
-                continue
-            good.append((line, coerce(values, None)))
+                if value is None:
+                    continue
+                given = True
+                canonical = coerce(value, tz)
+                if canonical is not None and canonical != "" and canonical != []:
+                    row[field_name] = canonical
         except InputError as exc:
             failed.append((line, exc.message))
+            continue
+        if not given:
+            failed.append((line, "no value in any imported column"))
+            continue
+        good.append((line, row))
     return good, failed
 
 

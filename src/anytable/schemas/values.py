@@ -332,7 +332,7 @@ _COERCERS: dict[FieldType, Any] = {
 }
 
 
-def _writer(field: FieldInfo) -> Callable[[Any, tzinfo], Any]:
+def field_coercer(field: FieldInfo) -> Callable[[Any, tzinfo], Any]:
     """``coerce_write`` for one field, with the per-type choice made once and a fast path for the
     common, already-canonical values (bulk writes run this for every value; anything off the fast
     path gets the full coercion and its error)."""
@@ -423,7 +423,8 @@ def record_coercer(
     InputError naming the record's position. ``keep_none=False`` leaves empty values out (create).
     """
     index = {
-        key: (field.name, _writer(field), key != field.name) for key, field in table.field_index().items()
+        key: (field.name, field_coercer(field), key != field.name)
+        for key, field in table.field_index().items()
     }
 
     def fail(position: int | None, message: str) -> InputError:
