@@ -62,3 +62,45 @@ async def test_a_server_never_holds_more_connections_than_its_pool_size() -> Non
             assert "a pool of up to 3 connections" in await provider.check()
         finally:
             await provider.aclose()
+
+
+async def _connections_named(url: str, name: str) -> int:
+    import psycopg
+
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        cur = await conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", (name,))
+        row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+@pytest.mark.parametrize(("size", "warm"), [("10", 4), ("2", 2)])
+async def test_the_first_burst_finds_connections_already_open(size: str, warm: int) -> None:
+    """Opened with the pool, not one at a time while the first concurrent calls wait for them."""
+    async with fresh_store() as url:
+        name = f"anytable_warm_{size}"
+        named = f"{url}&application_name={name}"
+        provider = LocalProvider(
+            store_backend(Settings.from_env({"ANYTABLE_LOCAL_URL": named, "ANYTABLE_LOCAL_POOL_SIZE": size}))
+        )
+        try:
+            await provider.list_tables("default")  # one call: the pool opens
+            with anyio.fail_after(10):
+                while await _connections_named(url, name) < warm:
+                    await anyio.sleep(0.05)
+            await anyio.sleep(0.3)
+            # no more until calls need them (the first call, sent while they were opening, may add one)
+            assert warm <= await _connections_named(url, name) <= min(warm + 1, int(size))
+        finally:
+            await provider.aclose()
+        assert await _connections_named(url, name) == 0  # all closed with the server
+
+
+async def test_connections_say_whose_they_are() -> None:
+    async with fresh_store() as url:
+        provider = LocalProvider(store_backend(Settings.from_env({"ANYTABLE_LOCAL_URL": url})))
+        try:
+            async with provider.backend.transaction() as db:
+                row = await db.fetchone("SELECT current_setting('application_name')")
+            assert row is not None and row[0] == "anytable"  # how an operator tells them in pg_stat_activity
+        finally:
+            await provider.aclose()

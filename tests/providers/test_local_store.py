@@ -265,7 +265,7 @@ async def test_two_server_processes_writing_into_one_table_lose_and_duplicate_no
     async with fresh_store() as url:
         await make_table(url, "shared")
         with anyio.fail_after(240):
-            _, ids = await concurrent_creates(
+            _, ids, _ = await concurrent_creates(
                 url, tmp_path, processes=2, calls=20, per_call=500, table="shared"
             )
         assert len(ids) == len(set(ids)) == 20_000
