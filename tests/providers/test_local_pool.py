@@ -26,7 +26,7 @@ def test_a_pool_size_that_is_not_a_count_is_refused_clearly(raw: str) -> None:
 
 
 def test_the_pool_size_comes_from_the_environment_or_the_config_file(tmp_path: Path) -> None:
-    assert Settings.from_env({"ANYTABLE_LOCAL_URL": URL}).local_pool_size == 10  # the default
+    assert Settings.from_env({"ANYTABLE_LOCAL_URL": URL}).local_pool_size == 4  # the default
     backend = store_backend(
         Settings.from_env({"ANYTABLE_LOCAL_URL": URL, "ANYTABLE_LOCAL_POOL_SIZE": " 25 "})
     )
@@ -73,7 +73,7 @@ async def _connections_named(url: str, name: str) -> int:
         return int(row[0]) if row else 0
 
 
-@pytest.mark.parametrize(("size", "warm"), [("10", 4), ("2", 2)])
+@pytest.mark.parametrize(("size", "warm"), [("4", 4), ("10", 4), ("2", 2)])
 async def test_the_first_burst_finds_connections_already_open(size: str, warm: int) -> None:
     """Opened with the pool, not one at a time while the first concurrent calls wait for them."""
     async with fresh_store() as url:

@@ -200,7 +200,7 @@ def _database_error(exc: Exception, url: str, *, committing: bool = False) -> Pr
 class PostgresBackend(Backend):
     dialect = PostgresDialect()
 
-    def __init__(self, url: str, max_connections: int = 10) -> None:
+    def __init__(self, url: str, max_connections: int = 4) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("postgresql", "postgres") or (
             not parts.hostname and not parts.path.strip("/")
