@@ -15,6 +15,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
@@ -176,23 +177,40 @@ class Reader:
         self, addr: Address, schema: TableSchema, scan: Scan, progress: Progress = None, what: str = "read"
     ) -> AsyncIterator[list[Record]]:
         """The matching records, a provider page at a time (progress after each page)."""
+
+        def request(token: str | None, size: int) -> PageRequest:
+            return PageRequest(
+                native_filter=scan.compiled.native,
+                sort=[],
+                fields=scan.fields,
+                view=None,
+                page_size=size,
+                token=token,
+            )
+
+        async with aclosing(self._pages(addr, schema, request, scan.residual, progress, what)) as pages:
+            async for records in pages:
+                yield records
+
+    async def _pages(
+        self,
+        addr: Address,
+        schema: TableSchema,
+        request: Callable[[str | None, int], PageRequest],
+        residual: Node | None,
+        progress: Progress = None,
+        what: str = "read",
+    ) -> AsyncGenerator[list[Record], None]:
+        """Every page of a whole read, each with the records ``residual`` (the part of the filter
+        the provider could not apply) keeps; progress after each page but the last."""
         token: str | None = None
         read = 0
         while True:
             page = await addr.provider.read_page(
-                addr.base,
-                schema,
-                PageRequest(
-                    native_filter=scan.compiled.native,
-                    sort=[],
-                    fields=scan.fields,
-                    view=None,
-                    page_size=addr.provider.limits.page_size,
-                    token=token,
-                ),
+                addr.base, schema, request(token, addr.provider.limits.page_size)
             )
             read += len(page.records)
-            yield [r for r in page.records if scan.residual is None or matches(scan.residual, r)]
+            yield [r for r in page.records if residual is None or matches(residual, r)]
             if page.next_token is None:
                 return
             token = page.next_token
@@ -287,22 +305,17 @@ class Reader:
         ``value_renderer``). A sort the provider cannot do is done here once every match is read,
         as query_records does."""
         q = self._prepare(addr, schema, where, sort, fields, None)
-        page_size = addr.provider.limits.page_size
         matched: list[Record] = []
-        token: str | None = None
-        while True:
-            page = await addr.provider.read_page(addr.base, schema, q.request(token, page_size))
-            records = [r for r in page.records if q.residual is None or matches(q.residual, r)]
-            if not q.server_sort:
-                yield records
-            elif len(matched) + len(records) > MAX_SNAPSHOT:
-                raise InputError(TOO_MANY_TO_SORT)
-            else:
-                matched.extend(records)
-            if page.next_token is None:
-                break
-            token = page.next_token
+        async with aclosing(self._pages(addr, schema, q.request, q.residual)) as pages:
+            async for records in pages:
+                if not q.server_sort:
+                    yield records
+                elif len(matched) + len(records) > MAX_SNAPSHOT:
+                    raise InputError(TOO_MANY_TO_SORT)
+                else:
+                    matched.extend(records)
         ordered = sort_records(matched, q.keys)
+        page_size = addr.provider.limits.page_size
         for start in range(0, len(ordered), page_size):
             yield ordered[start : start + page_size]
 
