@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -115,46 +114,56 @@ async def concurrent_creates(
 
     async def one_process(p: int) -> None:
         command = [sys.executable, "-m", "anytable", "serve"]
-        async with await anyio.open_process(
-            command, env=server_env(url, tmp), stderr=subprocess.DEVNULL
-        ) as proc:
-            server = StdioServer(proc)
-            await server.call(INIT)
-            await server.send(encode({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-            listed = await server.call(
-                {
-                    "jsonrpc": "2.0",
-                    "id": 2,
-                    "method": "tools/call",
-                    "params": {"name": "list_tables", "arguments": {"provider": "local"}},
-                }
-            )
-            assert "result" in listed, listed  # connected, migrated, its pool open
-            requests = [
-                create_call(100 + c, table, [{"title": f"p{p} c{c} r{r}", "n": r} for r in range(per_call)])
-                for c in range(calls)
-            ]
-            started[0] += 1
-            if started[0] == processes:
-                ready.set()
-            await go.wait()
+        log = tmp / f"server-{p}-{table}.log"  # its stderr, shown if it fails
+        with log.open("wb") as errors:
+            async with await anyio.open_process(command, env=server_env(url, tmp), stderr=errors) as proc:
+                try:
+                    await drive(p, StdioServer(proc))
+                except Exception:
+                    tail = log.read_text(encoding="utf-8", errors="replace")[-4000:]
+                    print(f"server {p} failed; its log ends:\n{tail}", file=sys.stderr)
+                    raise
+                finally:
+                    if proc.stdin is not None:
+                        await proc.stdin.aclose()  # end of input: the server stops
+                    with anyio.move_on_after(10):
+                        await proc.wait()
+                    if proc.returncode is None:
+                        proc.kill()
 
-            async def send_all() -> None:
-                for request in requests:
-                    await server.send(request)
+    async def drive(p: int, server: StdioServer) -> None:
+        await server.call(INIT)
+        await server.send(encode({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        listed = await server.call(
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "list_tables", "arguments": {"provider": "local"}},
+            }
+        )
+        assert "result" in listed, listed  # connected, migrated, its pool open
+        requests = [
+            create_call(100 + c, table, [{"title": f"p{p} c{c} r{r}", "n": r} for r in range(per_call)])
+            for c in range(calls)
+        ]
+        started[0] += 1
+        if started[0] == processes:
+            ready.set()
+        await go.wait()
 
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(send_all)  # concurrently with reading: the pipe holds 64 KB at most
-                for _ in range(calls):
-                    message = await server.answer()
-                    result = message.get("result") or {}
-                    assert not result.get("isError") and "structuredContent" in result, str(message)[:500]
-                    ids.extend(result["structuredContent"]["ids"])
-                    finished.append(time.perf_counter())
-            assert proc.stdin is not None
-            await proc.stdin.aclose()  # end of input: the server stops
-            with anyio.move_on_after(10):
-                await proc.wait()
+        async def send_all() -> None:
+            for request in requests:
+                await server.send(request)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(send_all)  # concurrently with reading: the pipe holds 64 KB at most
+            for _ in range(calls):
+                message = await server.answer()
+                result = message.get("result") or {}
+                assert not result.get("isError") and "structuredContent" in result, str(message)[:500]
+                ids.extend(result["structuredContent"]["ids"])
+                finished.append(time.perf_counter())
 
     before: tuple[int, int] | None = None
     busy: float | None = None

@@ -211,6 +211,26 @@ async def test_skip_invalid_writes_only_good_rows(h: Harness, files: Path) -> No
     assert sorted(r["fields"]["title"] for r in await h.all_records("skip")) == ["a", "c"]
 
 
+async def test_a_row_with_no_value_or_several_bad_cells_is_named_by_its_line(h: Harness, files: Path) -> None:
+    await h.call(
+        "create_table",
+        name="blank",
+        fields=[
+            {"name": "title", "type": "text"},
+            {"name": "n", "type": "number"},
+            {"name": "m", "type": "number"},
+        ],
+    )
+    (files / "b.csv").write_text("title,n,m\na,1,2\n,,\nc,x,y\n", encoding="utf-8")
+    result = await h.call("import_records", table="blank", path="b.csv", dry_run=True)
+    assert [f["row"] for f in result["failed"]] == [3, 4]
+    assert result["failed"][0]["error"] == "no value in any imported column"
+    assert "'n'" in result["failed"][1]["error"]  # the first bad cell of the row, left to right
+    message = await h.fails("import_records", table="blank", path="b.csv")
+    assert "line 3: no value in any imported column" in message and "Nothing was written" in message
+    assert await h.all_records("blank") == []
+
+
 async def test_skipped_counts_only_rows_matched_by_the_key(h: Harness, files: Path) -> None:
     await h.call(
         "create_table",

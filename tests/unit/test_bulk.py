@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from anytable.bulk import many_objects, paused, settled
+from anytable.bulk import many_objects, paused, paused_kept, settled
 
 
 def test_paused_for_the_job_and_resumed_after_the_last_of_overlapping_jobs() -> None:
@@ -78,11 +78,41 @@ def test_what_is_alive_when_a_job_settles_is_left_out_until_the_last_job_ends() 
     assert gone() is None
 
 
-def test_what_a_paused_block_builds_in_a_settled_job_is_settled_too() -> None:
+def test_what_a_kept_block_builds_in_a_settled_job_is_settled_too() -> None:
     with settled():
         frozen = gc.get_freeze_count()
-        built = paused(lambda: [[i] for i in range(1_000)])
+        built = paused_kept(lambda: [[i] for i in range(1_000)])
         assert gc.get_freeze_count() >= frozen + len(built)
+        other = paused(lambda: [[i] for i in range(1_000)])  # another call's block: left to the collector
+        assert gc.get_freeze_count() < frozen + len(built) + len(other)
+    assert gc.get_freeze_count() == 0
+
+
+def test_jobs_that_keep_overlapping_give_garbage_back_after_max_frozen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import weakref
+
+    from anytable import bulk
+
+    clock = [1000.0]
+    monkeypatch.setattr(bulk.time, "monotonic", lambda: clock[0])
+    node = _Node()
+    gone = weakref.ref(node)
+    first = settled()
+    first.__enter__()
+    del node  # garbage, frozen with the first job
+    for _ in range(3):  # each job starts before the one before it ends: never none running
+        clock[0] += bulk.MAX_FROZEN / 2
+        nxt = settled()
+        nxt.__enter__()
+        first.__exit__(None, None, None)
+        first = nxt
+        gc.collect()
+        if gone() is None:
+            break
+    assert gone() is None  # given back within MAX_FROZEN and a job's length, not when the last ends
+    first.__exit__(None, None, None)
     assert gc.get_freeze_count() == 0
 
 

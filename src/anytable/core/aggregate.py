@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import tzinfo
 from typing import Any
@@ -203,8 +204,9 @@ class Aggregator:
             if scan.fields == []:
                 scan.fields = [schema.fields[0].name]
             groups = Groups(plan, self.tz)
-            async for page in self.reader.scan(addr, schema, scan, progress, "aggregated"):
-                groups.add(page)
+            async with aclosing(self.reader.scan(addr, schema, scan, progress, "aggregated")) as pages:
+                async for page in pages:
+                    groups.add(page)
             rows, scanned = groups.rows(), groups.scanned
         out, total_groups = finish(plan, rows, self.tz)
         return {"groups": out, "total_groups": total_groups, "scanned": scanned, "server_computed": computed}

@@ -14,7 +14,7 @@ import json
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -175,7 +175,7 @@ class Reader:
 
     async def scan(
         self, addr: Address, schema: TableSchema, scan: Scan, progress: Progress = None, what: str = "read"
-    ) -> AsyncIterator[list[Record]]:
+    ) -> AsyncGenerator[list[Record], None]:
         """The matching records, a provider page at a time (progress after each page)."""
 
         def request(token: str | None, size: int) -> PageRequest:

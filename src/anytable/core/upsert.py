@@ -10,6 +10,7 @@ index.
 from __future__ import annotations
 
 import json
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,11 +78,12 @@ class KeyIndex:
             return {tuple(k): ids for k, ids in native}
         found: dict[Key, list[str]] = {}
         scan = reader.plan(addr, schema, parse_where(self.prefilter(), schema, reader.tz), self.names)
-        async for page in reader.scan(addr, schema, scan, None):
-            for record in page:
-                key = self.of(record["fields"])
-                if key in wanted:
-                    found.setdefault(key, []).append(record["id"])
+        async with aclosing(reader.scan(addr, schema, scan, None)) as pages:
+            async for page in pages:
+                for record in page:
+                    key = self.of(record["fields"])
+                    if key in wanted:
+                        found.setdefault(key, []).append(record["id"])
         return found
 
 

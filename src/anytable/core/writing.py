@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import aclosing
 from datetime import tzinfo
 from typing import Any, TypeVar
 
@@ -371,8 +372,9 @@ class Writer:
             scan.fields = [schema.fields[0].name]
         ids: list[str] = []
         sample: list[Record] = []
-        async for page in self.reader.scan(addr, schema, scan, progress, "matched in"):
-            ids.extend(r["id"] for r in page)
+        async with aclosing(self.reader.scan(addr, schema, scan, progress, "matched in")) as pages:
+            async for page in pages:
+                ids.extend(r["id"] for r in page)
         matched = len(ids)
         if dry_run:
             self._dry_runs[query] = now

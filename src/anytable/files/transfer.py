@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from anytable.bulk import paused, settled
+from anytable.bulk import paused_kept, settled
 from anytable.core.reading import read_format
 from anytable.core.upsert import KeyIndex, parse_key
 from anytable.errors import InputError, PartialWriteError
@@ -147,7 +147,7 @@ async def _import(
     total = len(parsed.rows) + len(parsed.errors)
     if progress is not None:
         await progress(0, total, f"read {total} rows of {source.name}; checking them")
-    good, failed = await anyio.to_thread.run_sync(paused, _check, svc, schema, parsed, mapping, kind)
+    good, failed = await anyio.to_thread.run_sync(paused_kept, _check, svc, schema, parsed, mapping, kind)
     del parsed  # the file's cells: garbage now, not live objects for the collector to walk while writing
     keys = parse_key(schema, key, []) if key is not None else None  # the key fields, checked
     if good:
@@ -210,7 +210,9 @@ async def _schema_and_file(
 
     async def read_file() -> None:
         try:
-            read.append(await anyio.to_thread.run_sync(paused, read_table, source, kind, MAX_IMPORT_ROWS))
+            read.append(
+                await anyio.to_thread.run_sync(paused_kept, read_table, source, kind, MAX_IMPORT_ROWS)
+            )
         except Exception as exc:  # the caller raises it, once the table is known to be there
             read.append(exc)
 

@@ -9,6 +9,7 @@ the pool is replaced before the transaction starts, so nothing was applied and t
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -212,7 +213,7 @@ class PostgresBackend(Backend):
         self.url = url
         self.max_connections = max_connections
         self._session: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
-        if "application_name" not in url:  # the URL's own name wins
+        if "application_name" not in url and not os.environ.get("PGAPPNAME"):  # a name given there wins
             self._session["application_name"] = "anytable"  # whose connections these are (pg_stat_activity)
         self._pool: AsyncConnectionPool[Any] | None = None
         self._opening = anyio.Lock()
