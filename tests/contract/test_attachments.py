@@ -167,6 +167,43 @@ async def test_local_files_are_deleted_with_records_deleted_by_where(h: Harness,
     assert await _stored_files(h) == before // 2
 
 
+async def test_an_attachment_copied_to_other_records_outlives_the_first(h: Harness, files: Path) -> None:
+    """An agent copies a record's attachment value to other records (create and update), then
+    deletes the first record: the copies still hold their files, each its own."""
+    _local_only(h)
+    rid = await _record(h)
+    (files / "a.txt").write_text("合同 v1")
+    empty = await _stored_files(h)
+    out = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
+    value = out["attachments"]
+    one = await _stored_files(h) - empty  # what one small file takes (a file; or a row and a chunk)
+    created = (await h.call("create_records", table="docs", records=[{"title": "copy", "files": value}]))[
+        "ids"
+    ][0]
+    other = (await h.call("create_records", table="docs", records=[{"title": "other"}]))["ids"][0]
+    await h.call("update_records", table="docs", records=[{"id": other, "fields": {"files": value}}])
+    await h.call("update_records", table="docs", records=[{"id": rid, "fields": {"files": value}}])  # its own
+    assert await _stored_files(h) == empty + 3 * one  # a file each; writing its own value back copies nothing
+    await h.call("create_records", table="docs", records=[{"title": "by filter"}, {"title": "by filter"}])
+    where = {"field": "title", "op": "eq", "value": "by filter"}
+    await h.call("update_records", where=where, table="docs", set={"files": value})
+    assert await _stored_files(h) == empty + 5 * one  # by filter too, a copy for each record
+    await h.call("delete_records", table="docs", where=where)
+    assert await _stored_files(h) == empty + 3 * one
+    await h.call("delete_records", table="docs", record_ids=[rid])
+    for record_id in (created, other):
+        saved = files / record_id
+        saved.mkdir()
+        got = await h.call(
+            "download_attachments", table="docs", record_id=record_id, field="files", dir=str(saved)
+        )
+        assert [(f["name"], (saved / f["name"]).read_text()) for f in got["files"]] == [("a.txt", "合同 v1")]
+    copies = {r["id"]: r["fields"]["files"][0]["url"] for r in await h.all_records("docs")}
+    assert len(set(copies.values())) == 2 and value[0]["url"] not in copies.values()
+    await h.call("delete_records", table="docs", record_ids=[created, other])
+    assert await _stored_files(h) == empty  # and each went with its own record
+
+
 async def test_concurrent_uploads_to_one_record_keep_every_file(h: Harness, files: Path) -> None:
     if "upload" not in h.caps["attachments"]:
         pytest.skip(f"{h.provider} has no upload API")
@@ -221,3 +258,45 @@ async def test_a_failed_record_update_keeps_no_stored_file(
     message = await h.fails("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
     assert "could not be updated" in message
     assert await _stored_files(h) == 0  # the stored copy is gone too
+
+
+async def test_a_failed_write_keeps_no_copied_file(
+    h: Harness, files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _local_only(h)
+    rid = await _record(h)
+    (files / "a.txt").write_text("a")
+    out = await h.call("upload_attachment", table="docs", record_id=rid, field="files", path="a.txt")
+    kept = await _stored_files(h)
+    backend = _local(h).backend
+
+    class Refusing:  # the store refuses the insert after the copy was made in the same call
+        def __init__(self, db: Any) -> None:
+            self.db = db
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.db, name)
+
+        async def insert(self, *args: object) -> None:
+            raise ProviderError("the store refused the insert")
+
+    real = backend.transaction
+
+    def transaction(write: bool = False) -> Any:
+        from contextlib import asynccontextmanager
+
+        @asynccontextmanager
+        async def wrapped() -> Any:
+            async with real(write) as db:
+                yield Refusing(db)
+
+        return wrapped()
+
+    monkeypatch.setattr(backend, "transaction", transaction)
+    message = await h.fails(
+        "create_records", table="docs", records=[{"title": "copy", "files": out["attachments"]}]
+    )
+    assert "refused the insert" in message
+    monkeypatch.undo()
+    assert await _stored_files(h) == kept  # the copy went with the failed call
+    assert [r["fields"]["title"] for r in await h.all_records("docs")] == ["合同"]

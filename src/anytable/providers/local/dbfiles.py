@@ -96,6 +96,28 @@ class DatabaseFiles(FileStore):
                 )
             yield bytes(got[0])
 
+    async def adopt(
+        self, db: Db, base: str, table_id: str, record_id: str, item: dict[str, Any]
+    ) -> dict[str, Any]:
+        found = _URL.fullmatch(str(item.get("url") or ""))
+        if found is None:  # a link: written as it is
+            return item
+        fid = found.group(1)
+        row = await db.fetchone("SELECT base, table_id, record_id FROM at_files WHERE id = ?", (fid,))
+        if row is None or tuple(row) == (base, table_id, record_id):  # no longer kept, or its own
+            return item
+        copy = new_id("fil", 12)
+        await db.execute(
+            "INSERT INTO at_files (id, base, table_id, record_id, name, size, chunks, created_ms) "
+            "SELECT ?, ?, ?, ?, name, size, chunks, ? FROM at_files WHERE id = ?",
+            (copy, base, table_id, record_id, int(time.time() * 1000), fid),
+        )
+        await db.execute(
+            "INSERT INTO at_file_chunks (file_id, n, data) SELECT ?, n, data FROM at_file_chunks WHERE file_id = ?",
+            (copy, fid),
+        )
+        return {**item, "url": URL + copy}
+
     async def discard(self, item: dict[str, Any]) -> None:
         fid = self.file_id(item)
         async with self.backend.transaction(write=True) as db:

@@ -7,7 +7,9 @@
 
 The backend chooses (``Backend.file_store``). Either way an attachment item is
 ``{"name", "url", "type", "size"}``, at most ``MAX_FILE`` bytes, and its file is deleted with its
-record (by id or by filter) or its table.
+record (by id or by filter) or its table. Each record owns its files: an item of a file kept for
+another record, written to this one (an agent copying an attachment), gets a copy of its own
+(``adopt``), so deleting the first record never takes the file from the second.
 """
 
 from __future__ import annotations
@@ -76,12 +78,38 @@ class FileStore(ABC):
     async def discard(self, item: dict[str, Any]) -> None:
         """Delete the one file ``store`` kept for ``item`` (its record was not updated to hold it)."""
 
+    @abstractmethod
+    async def adopt(
+        self, db: Db, base: str, table_id: str, record_id: str, item: dict[str, Any]
+    ) -> dict[str, Any]:
+        """``item`` as ``record_id`` may hold it, inside the transaction that writes it: itself when
+        it is a link or a file kept for that record; else a copy of the file, kept for that record."""
+
     async def forget(self, db: Db, base: str, table_id: str, record_ids: list[str] | None) -> None:  # noqa: B027
         """Inside the transaction that deletes these records (None: the whole table): delete what of
         their files the database holds (committed or rolled back with the records)."""
 
     async def sweep(self, base: str, table_id: str, record_ids: list[str] | None) -> None:  # noqa: B027
         """After that transaction committed: delete what of their files lives outside the database."""
+
+
+def _keep_copy(source: Path, folder: Path, name: str, record_id: str) -> Path:
+    """A copy of ``source`` in ``folder`` under ``name`` (``name (2)``... when taken), placed whole."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{uuid.uuid4().hex[:12]}.part"
+    try:
+        shutil.copyfile(source, tmp)
+        stem, suffix = os.path.splitext(_part(name))
+        for n in range(1, 10_000):
+            target = folder / (f"{stem}{suffix}" if n == 1 else f"{stem} ({n}){suffix}")
+            try:
+                link_new(tmp, target)
+                return target
+            except FileExistsError:
+                continue
+        raise InputError(f"Record {record_id} already holds too many files named {name!r}.")
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class FolderFiles(FileStore):
@@ -96,29 +124,26 @@ class FolderFiles(FileStore):
         self, base: str, table_id: str, record_id: str, source: Path, sent: Sent
     ) -> dict[str, Any]:
         folder = self.folder(base, table_id, record_id)
-        name = source.name
-
-        def copy() -> Path:
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / f".{uuid.uuid4().hex[:12]}.part"
-            try:
-                shutil.copyfile(source, tmp)
-                stem, suffix = os.path.splitext(_part(name))
-                for n in range(1, 10_000):
-                    target = folder / (f"{stem}{suffix}" if n == 1 else f"{stem} ({n}){suffix}")
-                    try:
-                        link_new(tmp, target)
-                        return target
-                    except FileExistsError:
-                        continue
-                raise InputError(f"Record {record_id} already holds too many files named {name!r}.")
-            finally:
-                tmp.unlink(missing_ok=True)
-
-        target = await anyio.to_thread.run_sync(copy)
+        target = await anyio.to_thread.run_sync(_keep_copy, source, folder, source.name, record_id)
         size = target.stat().st_size
         await sent(size)
-        return attachment_item(name, target.as_uri(), size)
+        return attachment_item(source.name, target.as_uri(), size)
+
+    async def adopt(
+        self, db: Db, base: str, table_id: str, record_id: str, item: dict[str, Any]
+    ) -> dict[str, Any]:
+        if not str(item.get("url") or "").startswith("file:"):
+            return item
+        try:
+            path = self.path_of(item)
+        except InputError:  # a link, or a file no longer kept: written as it is
+            return item
+        folder = self.folder(base, table_id, record_id)
+        if path.parent == folder.resolve():
+            return item
+        name = str(item.get("name") or path.name)
+        target = await anyio.to_thread.run_sync(_keep_copy, path, folder, name, record_id)
+        return {**item, "url": target.as_uri(), "size": target.stat().st_size}
 
     def path_of(self, item: dict[str, Any]) -> Path:
         """The stored file an attachment item names; refused when it is a link, not a file kept here."""

@@ -9,10 +9,12 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+import anyio
 import httpx
 
 from anytable.config import Settings
@@ -66,6 +68,13 @@ LOCAL_TYPES = [
 
 def _fingerprint(fields: list[FieldInfo]) -> tuple[Any, ...]:
     return tuple((f.id, f.name, f.type, tuple(f.options or ())) for f in fields)
+
+
+# own(db, base, table, [(record id, values)]): see LocalProvider._owning_files
+OwnFiles = Callable[
+    ["Db", str, TableSchema, list[tuple[str, dict[str, Any]]]],
+    Awaitable[list[tuple[str, dict[str, Any]]] | None],
+]
 
 
 class LocalProvider(Provider):
@@ -268,6 +277,10 @@ class LocalProvider(Provider):
         values: dict[str, Any] | None,
         at_most: int | None,
     ) -> int | None:
+        if values is not None and any(
+            values.get(f.name) for f in table.fields if f.type is FieldType.attachment
+        ):
+            return None  # record by record instead (update_batch): each gets its own copy of a kept file
         where_sql, where_params = native_filter or ("TRUE", [])
         name = records_table(table.id)
         gone: list[str] = []  # deleted records whose attachment files go with them
@@ -320,11 +333,18 @@ class LocalProvider(Provider):
         cols = ["rid", "created_ms", "modified_ms"] + [field_column(f) for f in stored]
         now = int(time.time() * 1000)
         ids = records.record_ids(len(rows))
-        columns = [list(map(self.dialect.writer(f), [row.get(f.name) for row in rows])) for f in stored]
-        values = list(zip(ids, itertools.repeat(now), itertools.repeat(now), *columns))
-        async with self.backend.transaction(write=True) as db:
+
+        def values_of(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+            columns = [list(map(self.dialect.writer(f), [row.get(f.name) for row in rows])) for f in stored]
+            return list(zip(ids, itertools.repeat(now), itertools.repeat(now), *columns))
+
+        values = values_of(rows)
+        async with self._owning_files() as own, self.backend.transaction(write=True) as db:
             await self._same_schema(db, base, table, self.dialect.lock_share)
             await records.check_links(db, table, rows)
+            owned = await own(db, base, table, list(zip(ids, rows, strict=True)))
+            if owned is not None:
+                values = values_of([row for _, row in owned])
             await db.insert(records_table(table.id), cols, values)
         return CreateResult(ids=list(ids))
 
@@ -333,13 +353,18 @@ class LocalProvider(Provider):
     ) -> None:
         by_name = table.field_by_name()
         now = int(time.time() * 1000)
-        groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
-        for rid, values in rows:
-            names = tuple(sorted(values))
-            groups.setdefault(names, []).append(
-                (*[self.dialect.writer(by_name[n])(values[n]) for n in names], now, rid)
-            )
-        async with self.backend.transaction(write=True) as db:
+
+        def groups_of(rows: list[tuple[str, dict[str, Any]]]) -> dict[tuple[str, ...], list[tuple[Any, ...]]]:
+            groups: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
+            for rid, values in rows:
+                names = tuple(sorted(values))
+                groups.setdefault(names, []).append(
+                    (*[self.dialect.writer(by_name[n])(values[n]) for n in names], now, rid)
+                )
+            return groups
+
+        groups = groups_of(rows)
+        async with self._owning_files() as own, self.backend.transaction(write=True) as db:
             await self._same_schema(db, base, table, self.dialect.lock_share)
             absent = await records.missing(db, table.id, [rid for rid, _ in rows])
             if absent:
@@ -348,11 +373,50 @@ class LocalProvider(Provider):
                     "Check the ids with query_records."
                 )
             await records.check_links(db, table, [values for _, values in rows])
+            owned = await own(db, base, table, rows)
+            if owned is not None:
+                groups = groups_of(owned)
             for names, params in groups.items():
                 sets = ", ".join(f"{field_column(by_name[n])} = ?" for n in names)
                 await db.executemany(
                     f"UPDATE {records_table(table.id)} SET {sets}, modified_ms = ? WHERE rid = ?", params
                 )
+
+    @asynccontextmanager
+    async def _owning_files(self) -> AsyncIterator[OwnFiles]:
+        """``own(db, base, table, [(record id, values)])``: the rows with a file of their own for
+        every attachment item of a file kept for another record (an agent copying an attachment),
+        or None when no item needed one. Copies made by a write that then fails are deleted."""
+        made: list[dict[str, Any]] = []
+
+        async def own(
+            db: Db, base: str, table: TableSchema, rows: list[tuple[str, dict[str, Any]]]
+        ) -> list[tuple[str, dict[str, Any]]] | None:
+            fields = [f.name for f in table.fields if f.type is FieldType.attachment]
+            if not fields:
+                return None
+            out: list[tuple[str, dict[str, Any]]] = []
+            for rid, values in rows:
+                for name in fields:
+                    items = values.get(name)
+                    if not items:
+                        continue
+                    held = [await self.files.adopt(db, base, table.id, rid, item) for item in items]
+                    copies = [new for new, old in zip(held, items, strict=True) if new is not old]
+                    if copies:
+                        made.extend(copies)
+                        values = {**values, name: held}
+                out.append((rid, values))
+            return out if made else None
+
+        try:
+            yield own
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                for item in made:
+                    with suppress(Exception):  # already gone with the rolled-back transaction
+                        await self.files.discard(item)
+            raise
 
     async def delete_batch(self, base: str, table: TableSchema, ids: list[str]) -> None:
         async with self.backend.transaction(write=True) as db:
