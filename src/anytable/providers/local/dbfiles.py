@@ -38,6 +38,10 @@ _IDS_PER_STATEMENT = 10_000
 
 
 class DatabaseFiles(FileStore):
+    # A failed write's copies go with its transaction; nothing deletes them after it (a commit
+    # whose answer was lost may have kept the record that holds them).
+    rolls_back = True
+
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
 

@@ -64,6 +64,10 @@ def not_kept(item: dict[str, Any]) -> InputError:
 class FileStore(ABC):
     """The files of one local store's attachment fields."""
 
+    # whether what ``adopt`` makes is undone with its transaction (files in the database), or must
+    # be deleted when the write fails (files in a folder)
+    rolls_back = False
+
     @abstractmethod
     async def store(
         self, base: str, table_id: str, record_id: str, source: Path, sent: Sent

@@ -412,6 +412,8 @@ class LocalProvider(Provider):
         try:
             yield own
         except BaseException:
+            if self.files.rolls_back:
+                raise
             with anyio.CancelScope(shield=True):
                 for item in made:
                     with suppress(Exception):  # already gone with the rolled-back transaction
